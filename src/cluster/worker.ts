@@ -1,0 +1,67 @@
+import { Acl } from '../auth/acl.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { CredentialCache } from '../auth/cache.js';
+import { Hasher } from '../auth/hash.js';
+import { CacheInvalidator } from '../auth/invalidation.js';
+import { loadConfig } from '../config.js';
+import { Db } from '../db/db.js';
+import { App } from '../http/app.js';
+import { createTransport } from '../http/transport.js';
+import { createLogger } from '../log.js';
+import { ROUTES } from '../resources/index.js';
+import type { Services } from '../resources/types.js';
+import { VERSION } from '../version.js';
+
+/** A worker: one pool, one credential cache, one transport on the shared port. */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'thalamus-worker', { buffered: true });
+  const url = process.env.THALAMUS_INTERNAL_DB_URL ?? config.databaseUrl;
+  const embedded = process.env.THALAMUS_INTERNAL_EMBEDDED === '1';
+  const db = new Db({
+    url,
+    poolSize: config.poolSize,
+    preparedStatements: config.preparedStatements && !embedded,
+    statementTimeoutMs: config.statementTimeoutMs,
+    connectionTimeoutMs: config.connectionTimeoutMs,
+    applicationName: 'thalamus',
+  });
+  const cache = new CredentialCache(config.authCacheSize, config.authCacheTtlMs);
+  const invalidator = new CacheInvalidator(db, cache, config.authInvalidationPollMs, log);
+  await invalidator.start();
+  const meta = await db.one<{ value: string }>('meta_csrf', "SELECT value FROM thalamus_meta WHERE key = 'csrf_key'");
+  if (!meta) throw new Error('thalamus_meta has no csrf_key: run `npm run migrate` against this database');
+  const svc: Services = {
+    config,
+    db,
+    auth: new Authenticator(db, cache, new Hasher(config.hashConcurrency)),
+    acl: Acl.fromFile(config.rolesFile),
+    log,
+    csrfKey: Buffer.from(meta.value, 'base64'),
+    version: VERSION,
+    transport: '',
+  };
+  const app = new App(svc, ROUTES);
+  const transport = createTransport(config.transport, app);
+  svc.transport = transport.name;
+  await transport.listen(config.host, config.port);
+  process.send?.({ type: 'ready', transport: transport.name });
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    transport.close();
+    invalidator.stop();
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    while (transport.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await db.end().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'shutdown') void stop();
+  });
+  process.on('disconnect', () => void stop());
+}

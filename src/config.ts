@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+/** Every setting Thalamus reads. Keys match etc/thalamus.json; each has one environment variable. */
+export interface Config {
+  host: string;
+  port: number;
+  workers: number;
+  transport: 'auto' | 'uws' | 'node';
+  databaseUrl: string;
+  dataDir: string;
+  migrateOnStart: boolean;
+  seedDemo: 'auto' | 'always' | 'never';
+  poolSize: number;
+  preparedStatements: boolean;
+  statementTimeoutMs: number;
+  connectionTimeoutMs: number;
+  collections: 'nested' | 'flat';
+  collectionBatchSize: number;
+  maxBodyBytes: number;
+  maxDocumentBytes: number;
+  authCacheSize: number;
+  authCacheTtlMs: number;
+  authInvalidationPollMs: number;
+  hashConcurrency: number;
+  rolesFile: string;
+  corsOrigins: string;
+  logLevel: string;
+  logSampleRate: number;
+  shutdownTimeoutMs: number;
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'number';
+interface Spec {
+  env: string;
+  kind: Kind;
+  def: () => string | number | boolean;
+  oneOf?: readonly string[];
+  doc: string;
+  secret?: boolean;
+}
+
+/** The configuration table: README's table is generated from the same entries (npm run config:doc). */
+export const CONFIG_SPEC: Record<keyof Config, Spec> = {
+  host: { env: 'HOST', kind: 'string', def: () => '127.0.0.1', doc: 'Address to listen on' },
+  port: { env: 'PORT', kind: 'int', def: () => 8080, doc: 'TCP port (all workers share it)' },
+  workers: { env: 'THALAMUS_WORKERS', kind: 'int', def: () => availableParallelism(), doc: 'Worker processes (default: number of CPUs)' },
+  transport: { env: 'THALAMUS_TRANSPORT', kind: 'string', def: () => 'auto', oneOf: ['auto', 'uws', 'node'], doc: '`auto`: native uWebSockets.js, node:http where it cannot load' },
+  databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: () => '', secret: true, doc: 'PostgreSQL URL; empty: embedded PGlite' },
+  dataDir: { env: 'THALAMUS_DATA_DIR', kind: 'string', def: () => './data', doc: 'Embedded database directory' },
+  migrateOnStart: { env: 'THALAMUS_MIGRATE_ON_START', kind: 'bool', def: () => true, doc: 'Apply sql/ migrations when the server starts' },
+  seedDemo: { env: 'THALAMUS_SEED_DEMO', kind: 'string', def: () => 'auto', oneOf: ['auto', 'always', 'never'], doc: '`auto`: load demo data when the embedded database is created' },
+  poolSize: { env: 'THALAMUS_POOL_SIZE', kind: 'int', def: () => 10, doc: 'PostgreSQL connections per worker' },
+  preparedStatements: { env: 'THALAMUS_PREPARED_STATEMENTS', kind: 'bool', def: () => true, doc: 'Named prepared statements; set false behind PgBouncer in transaction mode (always off on the embedded database)' },
+  statementTimeoutMs: { env: 'THALAMUS_STATEMENT_TIMEOUT_MS', kind: 'int', def: () => 5000, doc: 'Server-side statement timeout' },
+  connectionTimeoutMs: { env: 'THALAMUS_CONNECTION_TIMEOUT_MS', kind: 'int', def: () => 3000, doc: 'Wait for a pooled connection before answering 503' },
+  collections: { env: 'THALAMUS_COLLECTIONS', kind: 'string', def: () => 'nested', oneOf: ['nested', 'flat'], doc: '`nested`: `[[{..}],[{..}]]` as Thalamus 0.9; `flat`: `[{..},{..}]`' },
+  collectionBatchSize: { env: 'THALAMUS_COLLECTION_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Rows per cursor read when streaming collections' },
+  maxBodyBytes: { env: 'THALAMUS_MAX_BODY_BYTES', kind: 'int', def: () => 1048576, doc: 'Request body limit' },
+  maxDocumentBytes: { env: 'THALAMUS_MAX_DOCUMENT_BYTES', kind: 'int', def: () => 16777216, doc: 'Request body limit for personal documents' },
+  authCacheSize: { env: 'THALAMUS_AUTH_CACHE_SIZE', kind: 'int', def: () => 10000, doc: 'Proven credentials kept per worker; 0 disables the cache' },
+  authCacheTtlMs: { env: 'THALAMUS_AUTH_CACHE_TTL_MS', kind: 'int', def: () => 300000, doc: 'Lifetime of a cached credential' },
+  authInvalidationPollMs: { env: 'THALAMUS_AUTH_INVALIDATION_POLL_MS', kind: 'int', def: () => 250, doc: 'How often workers read the account change log' },
+  hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker' },
+  rolesFile: { env: 'THALAMUS_ROLES_FILE', kind: 'string', def: () => 'etc/roles.json', doc: 'Role ACL (JSON list; a Thalamus 0.9 roles.cfg loads unchanged)' },
+  corsOrigins: { env: 'THALAMUS_CORS_ORIGINS', kind: 'string', def: () => '*', doc: 'Allowed browser origins, comma separated; `*` any' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'string', def: () => 'info', doc: 'pino level (`silent` to turn off)' },
+  logSampleRate: { env: 'THALAMUS_LOG_SAMPLE_RATE', kind: 'number', def: () => 1, doc: 'Share of successful requests logged (errors always are)' },
+  shutdownTimeoutMs: { env: 'THALAMUS_SHUTDOWN_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Longest wait for in-flight requests on stop' },
+};
+
+export class ConfigError extends Error {}
+
+function coerce(key: string, spec: Spec, raw: unknown): string | number | boolean {
+  if (spec.kind === 'string') {
+    if (typeof raw !== 'string') throw new ConfigError(`${key} must be a string`);
+    if (spec.oneOf && !spec.oneOf.includes(raw)) throw new ConfigError(`${key} must be one of ${spec.oneOf.join(', ')}, got "${raw}"`);
+    return raw;
+  }
+  if (spec.kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    if (typeof raw === 'string' && /^(true|1|yes|on)$/i.test(raw)) return true;
+    if (typeof raw === 'string' && /^(false|0|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${key} must be true or false`);
+  }
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n)) || n < 0) {
+    throw new ConfigError(`${key} must be a non-negative ${spec.kind === 'int' ? 'integer' : 'number'}`);
+  }
+  return n;
+}
+
+/** Reads etc/thalamus.json (or THALAMUS_CONFIG), then lets each environment variable override its key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env.THALAMUS_CONFIG ?? 'etc/thalamus.json';
+  let fromFile: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${file} must hold a JSON object`);
+    fromFile = parsed as Record<string, unknown>;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' && env.THALAMUS_CONFIG === undefined;
+    if (!missing) throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, spec] of Object.entries(CONFIG_SPEC)) {
+    const raw = env[spec.env] !== undefined ? env[spec.env] : fromFile[key] !== undefined ? fromFile[key] : spec.def();
+    out[key] = coerce(key, spec, raw);
+  }
+  for (const key of Object.keys(fromFile)) {
+    if (!(key in CONFIG_SPEC) && !key.startsWith('_')) throw new ConfigError(`unknown key "${key}" in ${file}`);
+  }
+  const config = out as unknown as Config;
+  if (config.workers < 1) config.workers = 1;
+  config.rolesFile = resolve(config.rolesFile);
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+/** A database URL with the password replaced, for logs and the start-up line. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

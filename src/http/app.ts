@@ -1,0 +1,131 @@
+import { STATUS_CODES } from 'node:http';
+import type { Principal } from '../auth/principal.js';
+import { dbErrorToHttp } from '../db/errors.js';
+import { errorBody, httpError, HttpError } from '../errors.js';
+import type { Ctx, Operation, RouteDef, Services } from '../resources/types.js';
+import { json } from './reply.js';
+import { Router } from './router.js';
+import type { Reply, Request } from './types.js';
+
+const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Basic realm="Thalamus", charset="UTF-8"' };
+
+function errorReply(err: HttpError): Reply {
+  return json(err.status, errorBody(err), err.headers);
+}
+
+/** `200 OK` status lines, computed once (uWS wants the whole line). */
+export const STATUS_LINES: Record<number, string> = Object.fromEntries(
+  Object.entries(STATUS_CODES).map(([code, text]) => [code, `${code} ${text}`]),
+);
+
+/**
+ * Transport-independent request handling: route, CORS, authenticate, authorise, run the
+ * handler, turn errors into `{"error": ...}`, log one line. Transports only move bytes.
+ */
+export class App {
+  readonly router = new Router<Operation>();
+  private readonly _anyOrigin: boolean;
+  private readonly _origins: Set<string>;
+
+  constructor(
+    private readonly _svc: Services,
+    routes: RouteDef[],
+  ) {
+    for (const r of routes) this.router.add(r.method, r.path, r.op);
+    const origins = _svc.config.corsOrigins.split(',').map((s) => s.trim()).filter(Boolean);
+    this._anyOrigin = origins.includes('*');
+    this._origins = new Set(origins);
+  }
+
+  /** Body limit for a path, known before the body is read. */
+  bodyLimit(path: string): number {
+    return path.startsWith('/personal_docs/') ? this._svc.config.maxDocumentBytes : this._svc.config.maxBodyBytes;
+  }
+
+  async handle(req: Request): Promise<Reply> {
+    const started = process.hrtime.bigint();
+    let principal: Principal | null = null;
+    let pattern = '-';
+    let reply: Reply;
+    try {
+      const m = this.router.match(req.method, req.path);
+      switch (m.kind) {
+        case 'not_found':
+          throw httpError('NOT_FOUND', `no resource at ${req.path}`);
+        case 'bad_id':
+          throw httpError('BAD_ID', m.message);
+        case 'method_not_allowed':
+          pattern = m.pattern;
+          throw httpError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${m.pattern}`, { Allow: m.allow });
+        case 'options':
+          pattern = m.pattern;
+          reply = this._preflight(req, m.allow);
+          break;
+        case 'found': {
+          pattern = m.pattern;
+          const op = m.op;
+          if (m.params.person !== undefined) m.params.person = m.params.person.toUpperCase();
+          const ctx: Ctx = { req, params: m.params, principal: null, query: new URLSearchParams(req.query), svc: this._svc };
+          if (op.endpoint !== null) {
+            principal = this._svc.auth.cached(req.headers.authorization) ?? (await this._svc.auth.authenticate(req.headers.authorization));
+            if (!principal) throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
+            ctx.principal = principal;
+            const owner = op.owner ? op.owner(ctx) : (m.params.person ?? null);
+            if (!this._svc.acl.allows(principal, req.method, op.endpoint, owner)) {
+              throw httpError('FORBIDDEN', `your roles do not allow ${req.method} ${op.endpoint}${owner && owner !== principal.id ? ' on another person\'s records' : ''}`);
+            }
+          }
+          reply = await op.handler(ctx);
+          break;
+        }
+      }
+    } catch (err) {
+      reply = this._fail(err, req, pattern);
+    }
+    this._cors(req, reply);
+    this._logLine(req, reply.status, pattern, principal, started);
+    return reply;
+  }
+
+  private _fail(err: unknown, req: Request, pattern: string): Reply {
+    const mapped = dbErrorToHttp(err);
+    if (mapped) return errorReply(mapped);
+    this._svc.log.error({ err, method: req.method, route: pattern }, 'unhandled error');
+    return errorReply(httpError('INTERNAL', 'internal error; it has been logged'));
+  }
+
+  private _preflight(req: Request, allow: string): Reply {
+    const headers: Record<string, string> = { Allow: allow };
+    if (req.headers.origin && req.headers.accessControlRequestMethod) {
+      headers['Access-Control-Allow-Methods'] = allow;
+      headers['Access-Control-Allow-Headers'] = 'Authorization, Content-Type';
+      headers['Access-Control-Max-Age'] = '600';
+    }
+    return { status: 204, headers };
+  }
+
+  /** Adds CORS headers for allowed origins. Credentials are allowed, so the origin is echoed, never `*`. */
+  private _cors(req: Request, reply: Reply): void {
+    const origin = req.headers.origin;
+    if (!origin || !(this._anyOrigin || this._origins.has(origin))) return;
+    reply.headers = {
+      ...reply.headers,
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Expose-Headers': 'Location, Link, ETag, WWW-Authenticate, Retry-After',
+      Vary: 'Origin',
+    };
+  }
+
+  private _logLine(req: Request, status: number, route: string, p: Principal | null, started: bigint): void {
+    const log = this._svc.log;
+    if (status < 400 && this._svc.config.logSampleRate < 1 && Math.random() >= this._svc.config.logSampleRate) return;
+    if (!log.isLevelEnabled('info')) return;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    log.info({ method: req.method, route, status, ms: Math.round(ms * 100) / 100, user: p?.id, remote: req.remoteAddress }, 'request');
+  }
+}
+
+export function statusLine(status: number): string {
+  return STATUS_LINES[status] ?? `${status} Unknown`;
+}

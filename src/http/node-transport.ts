@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { errorBody, httpError } from '../errors.js';
+import type { App } from './app.js';
+import { HEADER_NAMES, type Chunk, type Request, type RequestHeaders } from './types.js';
+import type { Transport } from './transport.js';
+
+const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
+
+/** The node:http fallback: same App, same wire behaviour, for platforms without the uWS binary. */
+export class NodeTransport implements Transport {
+  readonly name = 'node:http';
+  private readonly _server: Server;
+  private _inflight = 0;
+
+  constructor(private readonly _handler: App) {
+    this._server = createServer({ keepAliveTimeout: 10000, requestTimeout: 30000, headersTimeout: 10000 }, (req, res) => this._onRequest(req, res));
+  }
+
+  get inflight(): number {
+    return this._inflight;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this._server.once('error', reject);
+      this._server.listen({ host, port }, () => resolve());
+    });
+  }
+
+  close(): void {
+    this._server.close();
+    this._server.closeIdleConnections();
+  }
+
+  private _onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const headers = {} as RequestHeaders;
+    for (const [key, name] of HEADER_NAMES) {
+      const v = req.headers[name];
+      headers[key] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+    }
+    const request: Request = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: q < 0 ? url : url.slice(0, q),
+      query: q < 0 ? '' : url.slice(q + 1),
+      headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      body: null,
+    };
+    this._inflight++;
+    res.once('close', () => this._inflight--);
+    if (!BODY_METHODS.has(request.method)) {
+      req.resume();
+      void this._dispatch(res, request);
+      return;
+    }
+    const limit = this._handler.bodyLimit(request.path);
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      this._tooLarge(req, res, limit);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        this._tooLarge(req, res, limit);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      request.body = Buffer.concat(chunks, size);
+      void this._dispatch(res, request);
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  private _tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+    res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
+    res.end(errorBody(httpError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit`)));
+    req.resume();
+  }
+
+  private async _dispatch(res: ServerResponse, request: Request): Promise<void> {
+    try {
+      const reply = await this._handler.handle(request);
+      if (res.destroyed) {
+        await reply.stream?.[Symbol.asyncIterator]().return?.();
+        return;
+      }
+      if (!reply.stream) {
+        const headers: Record<string, string | number> = { ...reply.headers };
+        if (reply.body !== undefined) headers['Content-Length'] = Buffer.byteLength(reply.body);
+        res.writeHead(reply.status, headers);
+        res.end(reply.body);
+        return;
+      }
+      res.writeHead(reply.status, reply.headers);
+      await pump(res, reply.stream);
+    } catch {
+      res.destroy();
+    }
+  }
+}
+
+/** Writes chunks, waiting for 'drain' when the socket buffer is full; stops if the client leaves. */
+async function pump(res: ServerResponse, stream: AsyncIterable<Chunk>): Promise<void> {
+  for await (const chunk of stream) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+    if (res.destroyed) break;
+  }
+  if (!res.destroyed) res.end();
+}

@@ -1,0 +1,21 @@
+import type { App } from './app.js';
+import { NodeTransport } from './node-transport.js';
+import { loadNativeUws, UwsTransport } from './uws-transport.js';
+
+/** A way of getting bytes in and out; both run the same App. */
+export interface Transport {
+  readonly name: string;
+  readonly inflight: number;
+  listen(host: string, port: number): Promise<void>;
+  /** Stop accepting new connections. */
+  close(): void;
+}
+
+/** `auto` takes native uWebSockets.js and falls back to node:http where the binary cannot load. */
+export function createTransport(kind: 'auto' | 'uws' | 'node', app: App): Transport {
+  if (kind === 'node') return new NodeTransport(app);
+  const uws = loadNativeUws();
+  if (uws) return new UwsTransport(uws, app);
+  if (kind === 'uws') throw new Error('THALAMUS_TRANSPORT=uws but the native uWebSockets.js binary cannot load on this platform');
+  return new NodeTransport(app);
+}

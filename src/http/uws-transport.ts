@@ -1,0 +1,188 @@
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+import { errorBody, httpError } from '../errors.js';
+import { statusLine, type App } from './app.js';
+import { HEADER_NAMES, type Chunk, type Reply, type Request, type RequestHeaders } from './types.js';
+import type { Transport } from './transport.js';
+
+type UwsModule = typeof import('@trufflesuite/uws-js-unofficial');
+
+/**
+ * Loads the native uWebSockets.js binary directly. The package would otherwise fall back to a
+ * slow JavaScript imitation on its own; we want the node:http transport instead in that case.
+ */
+export function loadNativeUws(): UwsModule | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(`@trufflesuite/uws-js-unofficial/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`) as UwsModule;
+  } catch {
+    return null;
+  }
+}
+
+interface State {
+  aborted: boolean;
+  /** Resolves a writer waiting for the socket to drain (or for the abort). */
+  wake: (() => void) | null;
+}
+
+const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
+
+export class UwsTransport implements Transport {
+  readonly name = 'uWebSockets.js (native)';
+  private readonly _app: TemplatedApp;
+  private _token: us_listen_socket | null = null;
+  private _inflight = 0;
+
+  constructor(
+    private readonly _uws: UwsModule,
+    private readonly _handler: App,
+  ) {
+    this._app = _uws.App();
+    this._app.any('/*', (res, req) => this._onRequest(res, req));
+  }
+
+  get inflight(): number {
+    return this._inflight;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this._app.listen(host, port, (token) => {
+        if (!token) reject(new Error(`cannot listen on ${host}:${port}`));
+        else {
+          this._token = token;
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Stops accepting connections; in-flight requests finish. */
+  close(): void {
+    if (this._token) this._uws.us_listen_socket_close(this._token);
+    this._token = null;
+  }
+
+  private _onRequest(res: HttpResponse, req: HttpRequest): void {
+    const state: State = { aborted: false, wake: null };
+    res.onAborted(() => {
+      state.aborted = true;
+      state.wake?.();
+    });
+    // req is stack-allocated: copy everything now.
+    const headers = {} as RequestHeaders;
+    for (const [key, name] of HEADER_NAMES) headers[key] = req.getHeader(name);
+    const request: Request = {
+      method: req.getMethod().toUpperCase(),
+      path: req.getUrl(),
+      query: req.getQuery() ?? '',
+      headers,
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      body: null,
+    };
+    this._inflight++;
+    if (!BODY_METHODS.has(request.method)) {
+      void this._dispatch(res, state, request);
+      return;
+    }
+    const limit = this._handler.bodyLimit(request.path);
+    const declared = Number(req.getHeader('content-length') || '0');
+    if (declared > limit) {
+      this._tooLarge(res, state, limit);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    res.onData((ab, isLast) => {
+      if (refused || state.aborted) return;
+      size += ab.byteLength;
+      if (size > limit) {
+        refused = true;
+        this._tooLarge(res, state, limit);
+        return;
+      }
+      // The ArrayBuffer is only valid during this call: copy it.
+      chunks.push(Buffer.from(new Uint8Array(ab).slice()));
+      if (isLast) {
+        request.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+        void this._dispatch(res, state, request);
+      }
+    });
+  }
+
+  private _tooLarge(res: HttpResponse, state: State, limit: number): void {
+    this._inflight--;
+    if (state.aborted) return;
+    state.aborted = true; // nothing more may touch res
+    res.cork(() => {
+      res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json');
+      res.end(errorBody(httpError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit`)), true);
+    });
+  }
+
+  private async _dispatch(res: HttpResponse, state: State, request: Request): Promise<void> {
+    try {
+      const reply = await this._handler.handle(request);
+      if (state.aborted) {
+        await closeStream(reply);
+        return;
+      }
+      if (reply.stream) await this._pump(res, state, reply, reply.stream);
+      else {
+        res.cork(() => {
+          writeHead(res, reply);
+          if (reply.body !== undefined) res.end(reply.body);
+          else res.end();
+        });
+      }
+    } catch {
+      if (!state.aborted) res.close();
+    } finally {
+      this._inflight--;
+    }
+  }
+
+  /** Writes a stream chunk by chunk; waits for onWritable when the socket is full. */
+  private async _pump(res: HttpResponse, state: State, reply: Reply, stream: AsyncIterable<Chunk>): Promise<void> {
+    res.cork(() => writeHead(res, reply));
+    try {
+      for await (const chunk of stream) {
+        if (state.aborted) break;
+        let ok = true;
+        res.cork(() => {
+          ok = res.write(chunk);
+        });
+        if (!ok && !state.aborted) {
+          await new Promise<void>((resolve) => {
+            state.wake = resolve;
+            res.onWritable(() => {
+              resolve();
+              return true;
+            });
+          });
+          state.wake = null;
+        }
+        if (state.aborted) break;
+      }
+    } catch {
+      // The source failed after the status went out: cut the connection so the client sees a truncated answer.
+      if (!state.aborted) {
+        state.aborted = true;
+        res.close();
+      }
+      return;
+    }
+    if (!state.aborted) res.cork(() => res.end());
+  }
+}
+
+function writeHead(res: HttpResponse, reply: Reply): void {
+  res.writeStatus(statusLine(reply.status));
+  for (const name in reply.headers) res.writeHeader(name, reply.headers[name]);
+}
+
+async function closeStream(reply: Reply): Promise<void> {
+  const it = reply.stream?.[Symbol.asyncIterator]();
+  await it?.return?.();
+}

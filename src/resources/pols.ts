@@ -1,0 +1,92 @@
+import { conflict, notFound, unprocessable } from '../errors.js';
+import { parseJsonObject } from '../http/body.js';
+import { json, noContent } from '../http/reply.js';
+import type { Reply } from '../http/types.js';
+import { collection } from './collection.js';
+import type { Ctx, RouteDef } from './types.js';
+import { checkBodyId } from './validate.js';
+
+/** Pages of life: each person's Book of Life, ordered by page_date. */
+
+const PAGE_JSON = `(COALESCE(data, '{}'::jsonb) || jsonb_build_object('id', id, 'book', book))::text`;
+const DATE_KEY = `COALESCE(data ->> 'page_date', '')`;
+
+const BOOK_SQL = `SELECT id AS k, ${PAGE_JSON} AS j FROM pols
+  WHERE book = $1 AND ($2::varchar IS NULL
+    OR (${DATE_KEY}, id) > (SELECT ${DATE_KEY}, id FROM pols WHERE id = $2))
+  ORDER BY ${DATE_KEY}, id LIMIT $3`;
+
+async function personMustExist(ctx: Ctx): Promise<void> {
+  const row = await ctx.svc.db.one('person_exists', 'SELECT 1 AS one FROM people WHERE id = $1', [ctx.params.person]);
+  if (!row) throw notFound('person');
+}
+
+async function book(ctx: Ctx): Promise<Reply> {
+  return collection(ctx, BOOK_SQL, [ctx.params.person], () => personMustExist(ctx));
+}
+
+async function get(ctx: Ctx): Promise<Reply> {
+  const row = await ctx.svc.db.one<{ j: string }>('page_get', `SELECT ${PAGE_JSON} AS j FROM pols WHERE id = $2 AND book = $1`, [
+    ctx.params.person,
+    ctx.params.page,
+  ]);
+  if (!row) throw notFound('page of life');
+  return json(200, row.j);
+}
+
+async function create(ctx: Ctx): Promise<Reply> {
+  const { person, page } = ctx.params;
+  const body = parseJsonObject(ctx.req.body);
+  checkBodyId(body, page);
+  if (body.book !== undefined && body.book !== person) throw unprocessable('book in the body differs from the person in the path');
+  body.id = page;
+  body.book = person;
+  let row: { j: string } | null;
+  try {
+    row = await ctx.svc.db.one<{ j: string }>(
+      'page_insert',
+      `INSERT INTO pols (id, book, data) VALUES ($2, $1, $3::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${PAGE_JSON} AS j`,
+      [person, page, JSON.stringify(body)],
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw notFound('person');
+    throw err;
+  }
+  if (!row) throw conflict(`page of life ${page} already exists`);
+  return json(201, row.j, { Location: `/pols/${person}/${page}` });
+}
+
+async function update(ctx: Ctx): Promise<Reply> {
+  const { person, page } = ctx.params;
+  const patch = parseJsonObject(ctx.req.body);
+  checkBodyId(patch, page);
+  if (patch.book !== undefined && patch.book !== person) throw unprocessable('book cannot change');
+  const row = await ctx.svc.db.one<{ j: string }>(
+    'page_update',
+    `UPDATE pols SET data = COALESCE(data, '{}'::jsonb) || $3::jsonb WHERE id = $2 AND book = $1 RETURNING ${PAGE_JSON} AS j`,
+    [person, page, JSON.stringify(patch)],
+  );
+  if (!row) throw notFound('page of life');
+  return json(200, row.j);
+}
+
+async function remove(ctx: Ctx): Promise<Reply> {
+  const { person, page } = ctx.params;
+  let count: number | null;
+  try {
+    count = (await ctx.svc.db.query('page_delete', 'DELETE FROM pols WHERE id = $2 AND book = $1', [person, page])).rowCount;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw conflict(`page of life ${page} still has documents`);
+    throw err;
+  }
+  if (!count) throw notFound('page of life');
+  return noContent();
+}
+
+export const routes: RouteDef[] = [
+  { method: 'GET', path: '/pols/{person}', op: { endpoint: 'book', handler: book } },
+  { method: 'GET', path: '/pols/{person}/{page}', op: { endpoint: 'page', handler: get } },
+  { method: 'POST', path: '/pols/{person}/{page}', op: { endpoint: 'page', handler: create } },
+  { method: 'PATCH', path: '/pols/{person}/{page}', op: { endpoint: 'page', handler: update } },
+  { method: 'DELETE', path: '/pols/{person}/{page}', op: { endpoint: 'page', handler: remove } },
+];

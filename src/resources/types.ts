@@ -1,0 +1,45 @@
+import type { Acl, Endpoint } from '../auth/acl.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import type { Reply, Request } from '../http/types.js';
+import type { Logger } from '../log.js';
+
+/** What handlers may use; built once per worker. */
+export interface Services {
+  config: Config;
+  db: Db;
+  auth: Authenticator;
+  acl: Acl;
+  log: Logger;
+  /** Key for CSRF tokens, shared by every worker of every instance through the database. */
+  csrfKey: Buffer;
+  version: string;
+  transport: string;
+}
+
+export interface Ctx {
+  req: Request;
+  params: Record<string, string>;
+  /** Null only on public routes. */
+  principal: Principal | null;
+  query: URLSearchParams;
+  svc: Services;
+}
+
+export interface Operation {
+  /** ACL endpoint name; null for public routes (no authentication). */
+  endpoint: Endpoint | null;
+  /** Whose record this is, for non-global roles; default: the `{person}` path parameter. */
+  owner?: (ctx: Ctx) => string | null;
+  /** Body limit: personal documents get the larger one. */
+  largeBody?: boolean;
+  handler: (ctx: Ctx) => Promise<Reply>;
+}
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  op: Operation;
+}
