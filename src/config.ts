@@ -18,6 +18,7 @@ export interface Config {
   connectionTimeoutMs: number;
   collections: 'nested' | 'flat';
   collectionBatchSize: number;
+  collectionTimeoutMs: number;
   maxBodyBytes: number;
   maxDocumentBytes: number;
   authCacheSize: number;
@@ -57,6 +58,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   connectionTimeoutMs: { env: 'THALAMUS_CONNECTION_TIMEOUT_MS', kind: 'int', def: () => 3000, doc: 'Wait for a pooled connection before answering 503' },
   collections: { env: 'THALAMUS_COLLECTIONS', kind: 'string', def: () => 'nested', oneOf: ['nested', 'flat'], doc: '`nested`: `[[{..}],[{..}]]` as Thalamus 0.9; `flat`: `[{..},{..}]`' },
   collectionBatchSize: { env: 'THALAMUS_COLLECTION_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Rows per cursor read when streaming collections' },
+  collectionTimeoutMs: { env: 'THALAMUS_COLLECTION_TIMEOUT_MS', kind: 'int', def: () => 600000, doc: 'Longest a streamed collection may hold its cursor (slow readers included)' },
   maxBodyBytes: { env: 'THALAMUS_MAX_BODY_BYTES', kind: 'int', def: () => 1048576, doc: 'Request body limit' },
   maxDocumentBytes: { env: 'THALAMUS_MAX_DOCUMENT_BYTES', kind: 'int', def: () => 16777216, doc: 'Request body limit for personal documents' },
   authCacheSize: { env: 'THALAMUS_AUTH_CACHE_SIZE', kind: 'int', def: () => 10000, doc: 'Proven credentials kept per worker; 0 disables the cache' },

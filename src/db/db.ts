@@ -33,16 +33,22 @@ const types = {
 export class Db {
   readonly pool: pg.Pool;
   private readonly _prepared: boolean;
+  /**
+   * Client-side bound for one query (a dead server never answers a statement timeout). Set per
+   * query, not on the pool: pg would apply a pool-wide one to a whole cursor's lifetime.
+   */
+  private readonly _queryTimeout: number;
 
   constructor(opts: DbOptions) {
     this._prepared = opts.preparedStatements;
+    this._queryTimeout = opts.statementTimeoutMs + 1000;
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize,
       connectionTimeoutMillis: opts.connectionTimeoutMs,
       idleTimeoutMillis: 30000,
       statement_timeout: opts.statementTimeoutMs,
-      query_timeout: opts.statementTimeoutMs + 1000,
+      keepAlive: true,
       application_name: opts.applicationName,
       types,
     });
@@ -51,7 +57,7 @@ export class Db {
   }
 
   query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(this._prepared ? { name, text, values } : { text, values });
+    return this.pool.query<R>(queryConfig(this._prepared, this._queryTimeout, name, text, values));
   }
 
   async one<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<R | null> {
@@ -65,7 +71,7 @@ export class Db {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new TxClient(client, this._prepared));
+      const result = await fn(new TxClient(client, this._prepared, this._queryTimeout));
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -82,14 +88,17 @@ export class Db {
 
   /**
    * Opens a cursor inside a read-only transaction (so the portal survives on poolers and on the
-   * embedded database's shared session). The connection is held until close().
+   * embedded database's shared session). The connection is held until close(), at most
+   * `timeoutMs`, after which PostgreSQL cancels the read and the stream ends in an error.
    */
-  async cursor<R extends Row = Row>(text: string, values: unknown[], batchSize: number): Promise<BatchReader<R>> {
+  async cursor<R extends Row = Row>(text: string, values: unknown[], batchSize: number, timeoutMs: number): Promise<BatchReader<R>> {
     const client = await this.pool.connect();
     let closed = false;
     let cursor: Cursor<R> | null = null;
     try {
       await client.query('BEGIN READ ONLY');
+      // The statement timeout runs across every read of the portal: give streams their own bound.
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`);
       cursor = client.query(new Cursor<R>(text, values, { types }));
     } catch (err) {
       client.release(true);
@@ -127,15 +136,20 @@ export class Db {
   }
 }
 
+function queryConfig(prepared: boolean, timeout: number, name: string, text: string, values: unknown[]): pg.QueryConfig & { query_timeout: number } {
+  return prepared ? { name, text, values, query_timeout: timeout } : { text, values, query_timeout: timeout };
+}
+
 /** A connection inside Db.tx(). */
 export class TxClient {
   constructor(
     private readonly _client: pg.PoolClient,
     private readonly _prepared: boolean,
+    private readonly _timeout: number,
   ) {}
 
   query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this._client.query<R>(this._prepared ? { name, text, values } : { text, values });
+    return this._client.query<R>(queryConfig(this._prepared, this._timeout, name, text, values));
   }
 
   async one<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<R | null> {

@@ -29,7 +29,7 @@ export async function collection(
   const { limit, after } = parsePaging(ctx.query, MAX_PAGE);
   const { config, db } = ctx.svc;
   const batch = limit !== null ? limit + 1 : config.collectionBatchSize;
-  const reader = await db.cursor<KeyedJson>(sql, [...values, after, limit !== null ? limit + 1 : null], batch);
+  const reader = await db.cursor<KeyedJson>(sql, [...values, after, limit !== null ? limit + 1 : null], batch, config.collectionTimeoutMs);
   let first: KeyedJson[];
   try {
     first = await reader.read();
