@@ -1,0 +1,314 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Hasher } from '../src/auth/hash.js';
+import { migrate } from '../src/db/migrate.js';
+import { BENCH_PASSWORD, fill, personId } from './data.js';
+import type { LoadResult, Scenario } from './load.js';
+
+/**
+ * `npm run bench`: fresh databases filled with SQL, the server started per configuration,
+ * autocannon in its own process per run, the median of N runs, one table, and a JSON file
+ * under bench/results/. `npm run bench -- --smoke` is the 5-second CI version.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const args = new Set(process.argv.slice(2));
+const SMOKE = args.has('--smoke');
+const RUNS = SMOKE ? 1 : Number(process.env.BENCH_RUNS ?? 3);
+const DURATION = SMOKE ? 1 : Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const PEOPLE = SMOKE ? 2_000 : 100_000;
+const BIG = SMOKE ? 20_000 : 1_000_000;
+const ACCOUNTS = 300;
+const BASE_URL = process.env.DATABASE_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
+
+interface Row {
+  scenario: string;
+  rps?: number;
+  p50?: number;
+  p99?: number;
+  ratio?: number;
+  non2xx?: number;
+  errors?: number;
+  note?: string;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function createDb(name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: BASE_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(BASE_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function dropDb(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: BASE_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.end();
+}
+
+interface Server {
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+let nextPort = 19100;
+
+async function waitFor(url: string, proc: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const r = request(url, (res) => (res.resume(), resolve((res.statusCode ?? 0) < 500)));
+      r.on('error', () => resolve(false));
+      r.end();
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up`);
+}
+
+async function startThalamus(dbUrl: string, env: Record<string, string>, label: string): Promise<Server> {
+  const port = nextPort++;
+  const out = openSync(join(ROOT, 'bench', 'results', `server-${label}.log`), 'w');
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', THALAMUS_WORKERS: String(WORKERS), THALAMUS_SEED_DEMO: 'never', ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/readyz`, proc, `thalamus (${label})`);
+  // every worker listens once the start line is out
+  for (let i = 0; i < 100 && !readFileSync(join(ROOT, 'bench', 'results', `server-${label}.log`), 'utf8').includes('listening on http'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, proc, stop: () => stopProc(proc) };
+}
+
+function stopProc(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+    setTimeout(() => proc.kill('SIGKILL'), 15000).unref();
+  });
+}
+
+function load(s: Scenario): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'load.js'), JSON.stringify(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+async function measure(name: string, s: Omit<Scenario, 'duration' | 'connections' | 'people' | 'accounts'> & Partial<Scenario>): Promise<Row> {
+  const results: LoadResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    results.push(await load({ duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS, ...s }));
+  }
+  const row: Row = {
+    scenario: name,
+    rps: Math.round(median(results.map((r) => r.rps))),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+  };
+  log(`${name}: ${row.rps} req/s, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
+  return row;
+}
+
+function workerPids(primary: ChildProcess): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary.pid)]).toString().trim().split('\n').map(Number).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Streams GET /people once: time to first byte, MB/s, peak RSS of any worker. */
+async function collection(server: Server, auth: string, label: string): Promise<Row> {
+  const pids = workerPids(server.proc);
+  const ttfbs: number[] = [];
+  const rates: number[] = [];
+  let peak = 0;
+  let rows = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    let first = 0;
+    let bytes = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, ...pids.map(rssMb))), 50);
+    await new Promise<void>((resolve, reject) => {
+      const r = request(`${server.url}/people`, { headers: { authorization: auth } }, (res) => {
+        res.on('data', (c: Buffer) => {
+          if (!first) first = Number(process.hrtime.bigint() - t0) / 1e6;
+          bytes += c.length;
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    clearInterval(timer);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    ttfbs.push(first);
+    rates.push(bytes / 1e6 / secs);
+    rows = Math.round(bytes / 200);
+  }
+  const row: Row = {
+    scenario: label,
+    note: `${median(rates).toFixed(1)} MB/s, first byte ${median(ttfbs).toFixed(1)} ms, peak worker RSS ${peak.toFixed(0)} MB`,
+  };
+  log(`${label}: ${row.note} (~${rows} rows)`);
+  return row;
+}
+
+async function withPgbouncer(dbUrl: string, fn: (url: string) => Promise<void>): Promise<string | null> {
+  let bin = '';
+  try {
+    bin = execFileSync('sh', ['-c', 'command -v pgbouncer || ls /usr/sbin/pgbouncer']).toString().trim();
+  } catch {
+    return 'pgbouncer not installed (apt-get install pgbouncer)';
+  }
+  const u = new URL(dbUrl);
+  const dir = join(ROOT, 'bench', 'results');
+  const port = 16432;
+  const ini = join(dir, 'pgbouncer-bench.ini');
+  writeFileSync(
+    ini,
+    `[databases]\n${u.pathname.slice(1)} = host=${u.hostname} port=${u.port || 5432} dbname=${u.pathname.slice(1)} user=${u.username || 'root'}\n` +
+      `[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${port}\nauth_type = trust\nauth_file = ${join(dir, 'pgbouncer-users.txt')}\n` +
+      `pool_mode = transaction\nmax_client_conn = 1000\ndefault_pool_size = ${WORKERS * 10}\nignore_startup_parameters = extra_float_digits,statement_timeout,application_name\n` +
+      `unix_socket_dir =\nlogfile = ${join(dir, 'pgbouncer.log')}\n`,
+  );
+  writeFileSync(join(dir, 'pgbouncer-users.txt'), `"${u.username || 'root'}" ""\n`);
+  const proc = spawn(bin, [ini], { stdio: 'ignore', uid: process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'postgres']).toString()) : undefined });
+  await new Promise((r) => setTimeout(r, 1000));
+  try {
+    await fn(`postgresql://${u.username || 'root'}@127.0.0.1:${port}${u.pathname}`);
+  } finally {
+    proc.kill('SIGTERM');
+  }
+  return null;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const mainName = `thalamus_bench_${process.pid}`;
+  const bigName = `thalamus_bench_big_${process.pid}`;
+  const rows: Row[] = [];
+  const hash = await new Hasher(1).hash(BENCH_PASSWORD);
+  log(`filling ${PEOPLE} people × 5 pages and ${BIG} people (collection scenario)`);
+  const mainUrl = await createDb(mainName);
+  const bigUrl = await createDb(bigName);
+  try {
+    await migrate(mainUrl);
+    await migrate(bigUrl);
+    const t0 = Date.now();
+    await fill(mainUrl, PEOPLE, 5, hash);
+    await fill(bigUrl, BIG, 0, hash);
+    log(`filled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const auth = 'Basic ' + Buffer.from(`${personId(1)}:${BENCH_PASSWORD}`).toString('base64');
+
+    // (9) the ceiling, first, in the same run
+    const basePort = nextPort++;
+    const baseline = spawn(process.execPath, [join(__dirname, 'baseline-uws.js'), String(basePort), String(WORKERS), mainUrl], { stdio: 'ignore' });
+    await waitFor(`http://127.0.0.1:${basePort}/people/${personId(1)}`, baseline, 'baseline');
+    const ceiling = await measure('9 bare uWS + pg baseline (GET /people/{id}, no auth)', { url: `http://127.0.0.1:${basePort}`, kind: 'baseline' });
+    await stopProc(baseline);
+
+    const a = await startThalamus(mainUrl, {}, 'uws');
+    rows.push(await measure('1 GET /people/{id}, cached auth, uWS', { url: a.url, kind: 'get-person' }));
+    rows.push(await measure('3 GET /pols/{id} (5 pages)', { url: a.url, kind: 'get-book' }));
+    rows.push(await measure('4 POST /pols/{id}/{page}', { url: a.url, kind: 'post-page' }));
+    rows.push(await measure('5 PATCH /people/{id}', { url: a.url, kind: 'patch-person' }));
+    rows.push(await measure(`6 mixed 80/15/5 as ${ACCOUNTS} accounts`, { url: a.url, kind: 'mixed' }));
+    rows.push(await collection(a, auth, `7a GET /people, ${PEOPLE} rows`));
+    // (11) cold logins and cached traffic at the same time
+    const [cold, hot] = await Promise.all([
+      load({ url: a.url, kind: 'cold-login', duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS }),
+      load({ url: a.url, kind: 'get-person', duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS }),
+    ]);
+    rows.push({ scenario: '11 cached GET while 50 connections send cold logins', rps: Math.round(hot.rps), p50: hot.p50, p99: hot.p99, non2xx: hot.non2xx, errors: hot.errors, note: `cold logins: ${Math.round(cold.rps)} req/s, p99 ${cold.p99} ms` });
+    await a.stop();
+
+    const b = await startThalamus(mainUrl, { THALAMUS_AUTH_CACHE_SIZE: '0' }, 'nocache');
+    rows.push(await measure('2 GET /people/{id}, cache off (argon2id per request)', { url: b.url, kind: 'get-person' }));
+    await b.stop();
+
+    const c = await startThalamus(mainUrl, { THALAMUS_TRANSPORT: 'node' }, 'node');
+    rows.push(await measure('8 GET /people/{id}, cached auth, node:http', { url: c.url, kind: 'get-person' }));
+    await c.stop();
+
+    const note = await withPgbouncer(mainUrl, async (bouncerUrl) => {
+      const d = await startThalamus(bouncerUrl, { THALAMUS_PREPARED_STATEMENTS: 'false', THALAMUS_MIGRATE_ON_START: 'false' }, 'pgbouncer');
+      rows.push(await measure('10 GET /people/{id} through PgBouncer (transaction mode)', { url: d.url, kind: 'get-person' }));
+      await d.stop();
+    });
+    if (note) rows.push({ scenario: '10 GET /people/{id} through PgBouncer', note: `skipped: ${note}` });
+
+    const e = await startThalamus(bigUrl, {}, 'big');
+    rows.push(await collection(e, auth, `7b GET /people, ${BIG} rows`));
+    await e.stop();
+
+    rows.push(ceiling);
+    for (const r of rows) if (r.rps !== undefined && ceiling.rps) r.ratio = r.rps / ceiling.rps;
+    rows.sort((x, y) => parseFloat(x.scenario) - parseFloat(y.scenario) || x.scenario.localeCompare(y.scenario));
+    const uws = rows.find((r) => r.scenario.startsWith('1 '));
+    const node = rows.find((r) => r.scenario.startsWith('8 '));
+
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+    const lines = [
+      `Thalamus bench ${stamp}${SMOKE ? ' (SMOKE: tiny data, 1 s runs — not a measurement)' : ''}`,
+      `machine: ${machine}; ${WORKERS} workers; autocannon in its own process on the same cores; ${CONNECTIONS} connections, ${DURATION} s × ${RUNS} runs, median`,
+      '',
+      '| scenario | req/s | p50 ms | p99 ms | vs ceiling | non-2xx | errors | notes |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.ratio !== undefined ? (r.ratio * 100).toFixed(0) + ' %' : ''} | ${r.non2xx ?? ''} | ${r.errors ?? ''} | ${r.note ?? ''} |`),
+      '',
+      uws?.rps && node?.rps ? `uWS / node:http transport: ${(uws.rps / node.rps).toFixed(2)} ×` : '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    writeFileSync(join(ROOT, 'bench', 'results', `${stamp}.json`), JSON.stringify({ stamp, smoke: SMOKE, machine, workers: WORKERS, connections: CONNECTIONS, duration: DURATION, runs: RUNS, rows }, null, 2));
+  } finally {
+    await dropDb(mainName).catch(() => undefined);
+    await dropDb(bigName).catch(() => undefined);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
