@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -202,7 +202,10 @@ async function withPgbouncer(dbUrl: string, fn: (url: string) => Promise<void>):
     return 'pgbouncer not installed (apt-get install pgbouncer)';
   }
   const u = new URL(dbUrl);
-  const dir = join(ROOT, 'bench', 'results');
+  // pgbouncer refuses to run as root: run it as postgres, from a directory postgres owns.
+  const asRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'thalamus-pgbouncer-'));
+  if (asRoot) execFileSync('chown', ['postgres', dir]);
   const port = 16432;
   const ini = join(dir, 'pgbouncer-bench.ini');
   writeFileSync(
@@ -213,8 +216,11 @@ async function withPgbouncer(dbUrl: string, fn: (url: string) => Promise<void>):
       `unix_socket_dir =\nlogfile = ${join(dir, 'pgbouncer.log')}\n`,
   );
   writeFileSync(join(dir, 'pgbouncer-users.txt'), `"${u.username || 'root'}" ""\n`);
-  const proc = spawn(bin, [ini], { stdio: 'ignore', uid: process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'postgres']).toString()) : undefined });
+  const uid = asRoot ? Number(execFileSync('id', ['-u', 'postgres']).toString()) : undefined;
+  const gid = asRoot ? Number(execFileSync('id', ['-g', 'postgres']).toString()) : undefined;
+  const proc = spawn(bin, [ini], { stdio: 'inherit', uid, gid });
   await new Promise((r) => setTimeout(r, 1000));
+  if (proc.exitCode !== null) return `pgbouncer exited with ${proc.exitCode}; see ${join(dir, 'pgbouncer.log')}`;
   try {
     await fn(`postgresql://${u.username || 'root'}@127.0.0.1:${port}${u.pathname}`);
   } finally {
