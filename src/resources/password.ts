@@ -81,6 +81,6 @@ async function change(ctx: Ctx): Promise<Reply> {
 }
 
 export const routes: RouteDef[] = [
-  { method: 'GET', path: '/password/{person}', op: { endpoint: 'password', handler: form } },
-  { method: 'POST', path: '/password/{person}', op: { endpoint: 'password', handler: change } },
+  { method: 'GET', path: '/password/{person}', op: { endpoint: 'password', doc: { summary: 'The password-change form', response: 'html', statuses: [200, 400, 404] }, handler: form } },
+  { method: 'POST', path: '/password/{person}', op: { endpoint: 'password', doc: { summary: 'Change a password (form: 303 to /, or 422 with the form again; JSON: 204)', request: 'Password', statuses: [204, 303, 400, 404, 413, 422] }, handler: change } },
 ];
