@@ -38,13 +38,13 @@ const HEADER_DOCS: Record<number, Record<string, string>> = {
 };
 
 /** Resource families by path prefix: the schema of their records and how deep an item's path is. */
-const FAMILIES: Array<{ prefix: string; tag: string; schema: string; write?: string; itemDepth: number }> = [
-  { prefix: '/people', tag: 'people', schema: 'Person', write: 'PersonWrite', itemDepth: 1 },
-  { prefix: '/pols', tag: 'pages of life', schema: 'PageOfLife', itemDepth: 2 },
-  { prefix: '/personal_docs', tag: 'personal documents', schema: 'DocumentMetadata', write: 'DocumentUpload', itemDepth: 3 },
-  { prefix: '/domiciliary-units', tag: 'domiciliary units', schema: 'DomiciliaryUnit', itemDepth: 1 },
-  { prefix: '/institutions', tag: 'institutions', schema: 'Institution', itemDepth: 1 },
-  { prefix: '/events', tag: 'events', schema: 'Event', itemDepth: 1 },
+const FAMILIES: Array<{ prefix: string; tag: string; one: string; schema: string; write?: string; itemDepth: number }> = [
+  { prefix: '/people', tag: 'people', one: 'person', schema: 'Person', write: 'PersonWrite', itemDepth: 1 },
+  { prefix: '/pols', tag: 'pages of life', one: 'page of life', schema: 'PageOfLife', itemDepth: 2 },
+  { prefix: '/personal_docs', tag: 'personal documents', one: 'personal document', schema: 'DocumentMetadata', write: 'DocumentUpload', itemDepth: 3 },
+  { prefix: '/domiciliary-units', tag: 'domiciliary units', one: 'domiciliary unit', schema: 'DomiciliaryUnit', itemDepth: 1 },
+  { prefix: '/institutions', tag: 'institutions', one: 'institution', schema: 'Institution', itemDepth: 1 },
+  { prefix: '/events', tag: 'events', one: 'event', schema: 'Event', itemDepth: 1 },
 ];
 
 const SUCCESS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created (see Location)', 204: 'Done, no body', 303: 'See Other', 304: 'Not Modified' };
@@ -59,7 +59,7 @@ export function effectiveDoc(r: RouteDef): Required<Pick<OpDoc, 'summary' | 'sta
   const depth = params(r.path).length;
   const isItem = fam ? depth >= fam.itemDepth : /\}$/.test(r.path);
   const schema = fam?.schema ?? 'Record';
-  const what = fam ? fam.tag.replace(/s$/, '').replace(/^people$/, 'person') : r.path;
+  const what = fam ? fam.one : r.path;
   const d: OpDoc = {};
   switch (r.method) {
     case 'GET':

@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { httpError, notFound, unprocessable } from '../errors.js';
+import { notFound, unprocessable } from '../errors.js';
 import { decodeUtf8, parseJsonObject } from '../http/body.js';
 import { html, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { errorPage } from '../pages/error-page.js';
 import { passwordPage } from '../pages/password-page.js';
 import type { Ctx, RouteDef } from './types.js';
 import { passwordPolicyError } from './validate.js';
@@ -64,7 +65,8 @@ async function change(ctx: Ctx): Promise<Reply> {
   if (/^application\/x-www-form-urlencoded/i.test(ctx.req.headers.contentType)) {
     const fields = new URLSearchParams(decodeUtf8(ctx.req.body));
     if (!sameOrigin(ctx) || !checkCsrf(ctx.svc.csrfKey, fields.get('csrf') ?? '', person, user)) {
-      throw httpError('FORBIDDEN', 'the form has expired or did not come from this server; reload it and try again');
+      // A browser posted this form: answer with a page, not JSON.
+      return html(403, errorPage(403, 'Form expired', 'The form has expired or did not come from this server; reload it and try again.'));
     }
     const password = fields.get('password') ?? '';
     let problem = passwordPolicyError(password);
