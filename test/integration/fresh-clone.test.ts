@@ -38,6 +38,8 @@ test('fresh clone: npm ci && npm start with no database, /readyz, each demo acco
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(ready, 200, `not ready:\n${logs.join('')}`);
+    // /readyz answers from the first worker; the start-up line comes once all of them listen.
+    while (!/listening on http/.test(logs.join('')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.match(logs.join(''), /listening on http:\/\/127\.0\.0\.1:\d+ .*database embedded/);
     for (const [id, auth] of [['ITAPYT999HON', DEMO.cameron], ['ARGBUE111FAV', DEMO.root], ['ESPGNU777ORG', DEMO.ana]]) {
       const r = await req(base, 'GET', '/login', { auth });
