@@ -22,8 +22,7 @@ export const PAGE_SECURITY_HEADERS = Object.freeze({
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  // same-origin, not no-referrer: with no-referrer a browser posts forms with `Origin: null`, which the CSRF check refuses.
-  'Referrer-Policy': 'same-origin',
+  'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
 });
 
