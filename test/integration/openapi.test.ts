@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROUTES } from '../../src/resources/index.js';
-import { createDatabase, req, startServer, type TestDatabase, type TestServer } from '../helpers/server.js';
+import { createDatabase, req, ROOT, startServer, type TestDatabase, type TestServer } from '../helpers/server.js';
 
 /** Issue 7: the OpenAPI document is valid 3.1, generated from the live route table, and readable offline at /docs. */
 
@@ -65,4 +67,14 @@ test('/docs is plain server-rendered HTML from the same document: no script, not
   for (const path of Object.keys(spec.paths)) assert.ok(r.text.includes(path.replace(/&/g, '&amp;')), `${path} on /docs`);
   assert.match(r.text, /<a href="\/openapi.json">/);
   assert.match(r.text, /id="schema-Person"/);
+});
+
+test('the package exports the client types of the same resources', () => {
+  const dts = readFileSync(join(ROOT, 'dist', 'src', 'index.d.ts'), 'utf8');
+  for (const name of ['Person', 'PageOfLife', 'DocumentMetadata', 'DomiciliaryUnit', 'Institution', 'ErrorBody', 'Collection']) {
+    assert.match(dts, new RegExp(`\\b${name}\\b`), name);
+  }
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { types: string; bin: Record<string, string> };
+  assert.equal(pkg.types, 'dist/src/index.d.ts');
+  assert.equal(pkg.bin.thalamus, 'dist/src/cli/thalamus.js');
 });
