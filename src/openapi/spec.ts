@@ -65,13 +65,15 @@ export function effectiveDoc(r: RouteDef): Required<Pick<OpDoc, 'summary' | 'sta
     case 'GET':
       d.summary = isItem ? `Read one ${what}` : `List ${fam?.tag ?? r.path}`;
       d.response = isItem ? schema : `[${schema}]`;
-      d.statuses = [200, 400, 404];
+      // A collection under a person answers 404 for an unknown person; a top-level one cannot.
+      d.statuses = isItem || depth > 0 ? [200, 400, 404] : [200, 400];
       break;
     case 'POST':
       d.summary = `Create a ${what}`;
       d.request = fam?.write ?? schema;
       d.response = schema;
-      d.statuses = [201, 400, 404, 409, 413, 422];
+      // 404 when the parent (person, page) is missing; top-level records have none.
+      d.statuses = depth > 1 ? [201, 400, 404, 409, 413, 422] : [201, 400, 409, 413, 422];
       break;
     case 'PATCH':
       d.summary = `Change a ${what} (shallow merge)`;
@@ -81,7 +83,8 @@ export function effectiveDoc(r: RouteDef): Required<Pick<OpDoc, 'summary' | 'sta
       break;
     case 'DELETE':
       d.summary = `Delete a ${what}`;
-      d.statuses = [204, 400, 404, 409];
+      // 409 while other records refer to it (pages to people, documents to pages).
+      d.statuses = fam && ['/people', '/pols'].includes(fam.prefix) ? [204, 400, 404, 409] : [204, 400, 404];
       break;
   }
   const doc = { ...d, ...r.op.doc } as OpDoc & { summary: string; statuses: number[] };
