@@ -3,7 +3,8 @@ import type { Principal } from '../auth/principal.js';
 import { dbErrorToHttp } from '../db/errors.js';
 import { errorBody, httpError, HttpError } from '../errors.js';
 import type { Ctx, Operation, RouteDef, Services } from '../resources/types.js';
-import { json } from './reply.js';
+import { errorPage, wantsHtml } from '../pages/error-page.js';
+import { html, json } from './reply.js';
 import { Router } from './router.js';
 import type { Reply, Request } from './types.js';
 
@@ -51,6 +52,11 @@ export class App {
       const m = this.router.match(req.method, req.path);
       switch (m.kind) {
         case 'not_found':
+          // A person who typed a wrong address gets a page; API clients get the JSON error.
+          if (wantsHtml(req.headers.accept ?? '')) {
+            reply = html(404, errorPage(404, 'Not found', `There is nothing at ${req.path}.`));
+            break;
+          }
           throw httpError('NOT_FOUND', `no resource at ${req.path}`);
         case 'bad_id':
           throw httpError('BAD_ID', m.message);

@@ -20,6 +20,8 @@ export interface RequestHeaders {
   ifNoneMatch: string;
   accessControlRequestMethod: string;
   xForwardedFor: string;
+  /** Optional so code that builds headers by hand need not name it. */
+  accept?: string;
 }
 
 export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
@@ -30,6 +32,7 @@ export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
   ['ifNoneMatch', 'if-none-match'],
   ['accessControlRequestMethod', 'access-control-request-method'],
   ['xForwardedFor', 'x-forwarded-for'],
+  ['accept', 'accept'],
 ];
 
 export type Chunk = string | Buffer;

@@ -9,6 +9,8 @@ MyGNUHealth, laboratories, civil offices and the Federation Portal exchange the 
 the Book of Life here, over REST with HTTP Basic authentication.</p>
 <p>This page holds no data. Resources: <code>/people</code>, <code>/pols</code>, <code>/personal_docs</code>,
 <code>/domiciliary-units</code>, <code>/institutions</code>; readiness at <a href="/readyz">/readyz</a>.</p>
+<p>Integrating a hospital system, a PHR app or a portal? Read <a href="/docs">the API reference</a>
+(also as <a href="/openapi.json">OpenAPI 3.1</a>).</p>
 <p>Server version ${esc(version)}.</p>`,
   );
 }

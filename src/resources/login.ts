@@ -14,4 +14,4 @@ async function login(ctx: Ctx) {
   return json(200, row.j);
 }
 
-export const routes: RouteDef[] = [{ method: 'GET', path: '/login', op: { endpoint: 'login', owner: () => null, handler: login } }];
+export const routes: RouteDef[] = [{ method: 'GET', path: '/login', op: { endpoint: 'login', owner: () => null, doc: { summary: 'Who am I (the Federation Portal\'s login check)', response: 'Login', statuses: [200, 404] }, handler: login } }];

@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { httpError, notFound, unprocessable } from '../errors.js';
+import { notFound, unprocessable } from '../errors.js';
 import { decodeUtf8, parseJsonObject } from '../http/body.js';
 import { html, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { errorPage } from '../pages/error-page.js';
 import { passwordPage } from '../pages/password-page.js';
 import type { Ctx, RouteDef } from './types.js';
 import { passwordPolicyError } from './validate.js';
@@ -50,7 +51,9 @@ async function setPassword(ctx: Ctx, password: string): Promise<boolean> {
 /** Same-origin check for form posts: a browser sends Origin on POST; it must name this host. */
 function sameOrigin(ctx: Ctx): boolean {
   const origin = ctx.req.headers.origin;
-  if (!origin) return true;
+  // Our pages send Referrer-Policy: no-referrer, so browsers post this form with `Origin: null`;
+  // then the signed CSRF token, bound to the account and the signed-in user, is the whole check.
+  if (!origin || origin === 'null') return true;
   try {
     return new URL(origin).host === ctx.req.headers.host;
   } catch {
@@ -64,7 +67,8 @@ async function change(ctx: Ctx): Promise<Reply> {
   if (/^application\/x-www-form-urlencoded/i.test(ctx.req.headers.contentType)) {
     const fields = new URLSearchParams(decodeUtf8(ctx.req.body));
     if (!sameOrigin(ctx) || !checkCsrf(ctx.svc.csrfKey, fields.get('csrf') ?? '', person, user)) {
-      throw httpError('FORBIDDEN', 'the form has expired or did not come from this server; reload it and try again');
+      // A browser posted this form: answer with a page, not JSON.
+      return html(403, errorPage(403, 'Form expired', 'The form has expired or did not come from this server; reload it and try again.'));
     }
     const password = fields.get('password') ?? '';
     let problem = passwordPolicyError(password);
@@ -81,6 +85,6 @@ async function change(ctx: Ctx): Promise<Reply> {
 }
 
 export const routes: RouteDef[] = [
-  { method: 'GET', path: '/password/{person}', op: { endpoint: 'password', handler: form } },
-  { method: 'POST', path: '/password/{person}', op: { endpoint: 'password', handler: change } },
+  { method: 'GET', path: '/password/{person}', op: { endpoint: 'password', doc: { summary: 'The password-change form', response: 'html', statuses: [200, 400, 404] }, handler: form } },
+  { method: 'POST', path: '/password/{person}', op: { endpoint: 'password', doc: { summary: 'Change a password (form: 303 to /, or 422 with the form again; JSON: 204)', request: 'Password', statuses: [204, 303, 400, 404, 413, 422] }, handler: change } },
 ];

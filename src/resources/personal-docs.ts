@@ -110,8 +110,8 @@ async function remove(ctx: Ctx): Promise<Reply> {
 
 export const routes: RouteDef[] = [
   { method: 'GET', path: '/personal_docs/{person}', op: { endpoint: 'personal_docs', handler: listAll } },
-  { method: 'GET', path: '/personal_docs/{person}/{pol}', op: { endpoint: 'personal_docs', handler: listPage } },
-  { method: 'GET', path: '/personal_docs/{person}/{pol}/{doc}', op: { endpoint: 'personal_docs', handler: download } },
+  { method: 'GET', path: '/personal_docs/{person}/{pol}', op: { endpoint: 'personal_docs', doc: { summary: 'List the documents of one page of life', response: '[DocumentMetadata]', statuses: [200, 400] }, handler: listPage } },
+  { method: 'GET', path: '/personal_docs/{person}/{pol}/{doc}', op: { endpoint: 'personal_docs', doc: { summary: 'Download the document bytes (Content-Type from its type or extension, ETag)', response: 'binary', statuses: [200, 304, 400, 404] }, handler: download } },
   { method: 'POST', path: '/personal_docs/{person}/{pol}/{doc}', op: { endpoint: 'personal_docs', largeBody: true, handler: create } },
   { method: 'DELETE', path: '/personal_docs/{person}/{pol}/{doc}', op: { endpoint: 'personal_docs', handler: remove } },
 ];

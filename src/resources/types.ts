@@ -36,6 +36,19 @@ export interface Operation {
   /** Body limit: personal documents get the larger one. */
   largeBody?: boolean;
   handler: (ctx: Ctx) => Promise<Reply>;
+  /** API documentation; what is absent is derived from the path (src/openapi/spec.ts). */
+  doc?: OpDoc;
+}
+
+/** What OpenAPI says about an operation. Schema names are keys of src/openapi/schemas.ts. */
+export interface OpDoc {
+  summary?: string;
+  /** JSON request body schema. */
+  request?: string;
+  /** Success body: a schema name, `[Name]` for a collection, `html`, `binary`, or none. */
+  response?: string;
+  /** Statuses this operation answers with, success first; the error ones get the Error body. */
+  statuses?: number[];
 }
 
 export interface RouteDef {
