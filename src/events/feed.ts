@@ -24,7 +24,7 @@ const EVENT_JSON = `row_to_json((SELECT e FROM (SELECT seq, resource, record_id 
 /** Events after `after`, up to `upto` when given, optionally only those about one person. */
 const PAGE_SQL = `SELECT seq::text AS seq, resource, person, ${EVENT_JSON} AS j FROM events
   WHERE seq > $1 AND ($2::bigint IS NULL OR seq <= $2) AND ($3::varchar IS NULL OR person = $3)
-  ORDER BY seq LIMIT $4`;
+  ORDER BY events.seq LIMIT $4`;
 
 export async function readEvents(db: Db, after: number, upto: number | null, person: string | null, limit: number): Promise<FeedRow[]> {
   const r = await db.query<RawRow>('events_page', PAGE_SQL, [after, upto, person, limit]);
