@@ -5,9 +5,11 @@ import type { EventHub, LiveSubscriber } from './hub.js';
 
 const CATCH_UP_PAGE = 500;
 
-/** Close codes: 1008 policy (too slow, bad message), 4410 resume point pruned (like HTTP 410), 1001 going away. */
+/** Close codes: 1008 policy (too slow, bad message), 4410 resume point pruned (like HTTP 410), 4401 account changed, 1001 going away. */
 export const CLOSE_TOO_SLOW = 1008;
 export const CLOSE_GONE = 4410;
+/** The account's password, roles or active flag changed (like HTTP 401). */
+export const CLOSE_REVOKED = 4401;
 
 /**
  * One WebSocket subscriber. It waits for `{"after": SEQ}` (or `{}` / `{"after": null}`: from
@@ -64,6 +66,10 @@ export class EventSubscription implements WsConnection, LiveSubscriber {
     if (!this._closed && this._peer && this._peer.buffered() > this._limit) {
       this._end(CLOSE_TOO_SLOW, `too slow: over ${this._limit} bytes queued; reconnect with {"after": ${this._lastSent}}`);
     }
+  }
+
+  revoke(): void {
+    this._end(CLOSE_REVOKED, `account changed; authenticate again and resume with {"after": ${this._lastSent}}`);
   }
 
   shutdown(): void {

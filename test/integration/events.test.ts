@@ -204,4 +204,17 @@ describe('change feed (issue 6)', () => {
     assert.ok(slow.messages.length < 61, 'it did not get everything');
     assert.equal((await req(server, 'GET', '/healthz')).status, 200);
   });
+
+  it('ends a subscription when its account is deactivated', async () => {
+    assert.equal((await req(server, 'POST', '/people/REVOKE01', { auth: DEMO.root, body: { name: 'R', password: 'revoke-pass-1' } })).status, 201);
+    const auth = 'Basic ' + Buffer.from('REVOKE01:revoke-pass-1').toString('base64');
+    const ws = await connectWs(server.port, '/events/ws', { Authorization: auth });
+    ws.send('{}');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await req(server, 'PATCH', '/people/REVOKE01', { auth: DEMO.root, body: { active: false } })).status, 200);
+    const c = await Promise.race([ws.closed, new Promise<null>((r) => setTimeout(() => r(null), 10000))]);
+    assert.ok(c, 'subscription outlived the deactivation');
+    assert.equal(c.code, 4401);
+    await assert.rejects(connectWs(server.port, '/events/ws', { Authorization: auth }), (e: unknown) => e instanceof WsRejected && e.status === 401);
+  });
 });
