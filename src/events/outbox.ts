@@ -43,7 +43,7 @@ export function withEvent(ctx: Ctx, stmt: Statement, change: Change): Statement 
 
 function stripSecrets(patch: Record<string, unknown>): Record<string, unknown> {
   if (!('password' in patch)) return patch;
-  const { password: _omitted, ...rest } = patch;
-  void _omitted;
-  return rest;
+  const copy = { ...patch };
+  delete copy.password;
+  return copy;
 }

@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/principal.js';
 import { httpError } from '../errors.js';
 import { canSee, ownOnly, readEvents, readHorizon } from '../events/feed.js';
 import type { EventHub } from '../events/hub.js';
@@ -85,7 +86,7 @@ export function eventsWsRoute(svc: Services): WsRoute {
         return { reject: json(status, JSON.stringify({ error: message, code }), headers) };
       };
       if (!svc.events || svc.events.stopped) return fail(503, 'DB_UNAVAILABLE', 'the event feed is not running', { 'Retry-After': '1' });
-      let principal;
+      let principal: Principal | null;
       try {
         principal = svc.auth.cached(req.headers.authorization) ?? (await svc.auth.authenticate(req.headers.authorization));
       } catch {
