@@ -30,6 +30,12 @@ export interface Config {
   logLevel: string;
   logSampleRate: number;
   shutdownTimeoutMs: number;
+  eventsOutbox: boolean;
+  eventsRetentionMs: number;
+  eventsPruneIntervalMs: number;
+  eventsPollMs: number;
+  eventsFastPollMs: number;
+  eventsWsBufferBytes: number;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'number';
@@ -70,6 +76,12 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   logLevel: { env: 'LOG_LEVEL', kind: 'string', def: () => 'info', doc: 'pino level (`silent` to turn off)' },
   logSampleRate: { env: 'THALAMUS_LOG_SAMPLE_RATE', kind: 'number', def: () => 1, doc: 'Share of successful requests logged (errors always are)' },
   shutdownTimeoutMs: { env: 'THALAMUS_SHUTDOWN_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Longest wait for in-flight requests on stop' },
+  eventsOutbox: { env: 'THALAMUS_EVENTS_OUTBOX', kind: 'bool', def: () => true, doc: 'Append a feed event for every change (false only to measure its cost)' },
+  eventsRetentionMs: { env: 'THALAMUS_EVENTS_RETENTION_MS', kind: 'int', def: () => 7 * 24 * 3600 * 1000, doc: 'Feed events older than this are pruned; older `after` → 410' },
+  eventsPruneIntervalMs: { env: 'THALAMUS_EVENTS_PRUNE_INTERVAL_MS', kind: 'int', def: () => 60000, doc: 'How often one worker prunes a bounded batch of old events' },
+  eventsPollMs: { env: 'THALAMUS_EVENTS_POLL_MS', kind: 'int', def: () => 1000, doc: 'Safety-net poll of the event table when LISTEN/NOTIFY works' },
+  eventsFastPollMs: { env: 'THALAMUS_EVENTS_FAST_POLL_MS', kind: 'int', def: () => 50, doc: 'Poll of the event table where notifications do not arrive (embedded database, poolers)' },
+  eventsWsBufferBytes: { env: 'THALAMUS_EVENTS_WS_BUFFER_BYTES', kind: 'int', def: () => 1048576, doc: 'Bytes buffered for a slow WebSocket subscriber before it is disconnected' },
 };
 
 export class ConfigError extends Error {}

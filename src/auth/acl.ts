@@ -3,7 +3,7 @@ import type { Principal } from './principal.js';
 
 export const ENDPOINTS = [
   'login', 'people', 'person', 'book', 'page', 'password', 'personal_docs',
-  'domiciliary_units', 'domiciliary_unit', 'institutions', 'institution', 'audit',
+  'domiciliary_units', 'domiciliary_unit', 'institutions', 'institution', 'audit', 'events',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 const METHODS = ['GET', 'POST', 'PATCH', 'DELETE'] as const;

@@ -7,7 +7,9 @@ import { loadConfig } from '../config.js';
 import { Db } from '../db/db.js';
 import { App } from '../http/app.js';
 import { createTransport } from '../http/transport.js';
+import { EventHub } from '../events/hub.js';
 import { createLogger } from '../log.js';
+import { eventsWsRoute } from '../resources/events.js';
 import { ROUTES } from '../resources/index.js';
 import type { Services } from '../resources/types.js';
 import { VERSION } from '../version.js';
@@ -31,18 +33,22 @@ export async function runWorker(): Promise<void> {
   await invalidator.start();
   const meta = await db.one<{ value: string }>('meta_csrf', "SELECT value FROM thalamus_meta WHERE key = 'csrf_key'");
   if (!meta) throw new Error('thalamus_meta has no csrf_key: run `npm run migrate` against this database');
+  const acl = Acl.fromFile(config.rolesFile);
+  const events = new EventHub(db, acl, url, config, log);
+  await events.start();
   const svc: Services = {
     config,
     db,
     auth: new Authenticator(db, cache, new Hasher(config.hashConcurrency)),
-    acl: Acl.fromFile(config.rolesFile),
+    acl,
     log,
     csrfKey: Buffer.from(meta.value, 'base64'),
     version: VERSION,
     transport: '',
+    events,
   };
   const app = new App(svc, ROUTES);
-  const transport = createTransport(config.transport, app);
+  const transport = createTransport(config.transport, app, [eventsWsRoute(svc)]);
   svc.transport = transport.name;
   await transport.listen(config.host, config.port);
   process.send?.({ type: 'ready', transport: transport.name });
@@ -53,6 +59,7 @@ export async function runWorker(): Promise<void> {
     stopping = true;
     transport.close();
     invalidator.stop();
+    events.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     while (transport.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await db.end().catch(() => undefined);

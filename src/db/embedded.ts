@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepExtendedQueriesWhole } from './pglite-serialise.js';
 
 export interface Embedded {
   url: string;
@@ -22,6 +23,7 @@ export async function startEmbedded(dataDir: string): Promise<Embedded> {
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dbDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 256 });
+  keepExtendedQueriesWhole(server);
   await server.start();
   const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {

@@ -24,6 +24,8 @@ export function dbErrorToHttp(err: unknown): HttpError | null {
   const e = err as PgLikeError;
   if (isUnavailable(e)) return httpError('DB_UNAVAILABLE', 'database unavailable, retry shortly', { 'Retry-After': '1' });
   const code = e.code ?? '';
+  // Deadlock or serialisation failure: two writes crossed (e.g. deleting a person while adding a page for them); nothing was written.
+  if (code === '40P01' || code === '40001') return httpError('DB_UNAVAILABLE', 'the write crossed a concurrent one and was not applied; retry', { 'Retry-After': '1' });
   if (code === '23505') return httpError('CONFLICT', 'record already exists');
   if (code === '23503') return httpError('CONFLICT', 'record is referenced by or refers to another record');
   // 22: data exception (e.g. \u0000 in jsonb), 54: program limit (e.g. nesting too deep)

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { errorBody, httpError } from '../errors.js';
 import type { App } from './app.js';
 import { HEADER_NAMES, type Chunk, type Request, type RequestHeaders } from './types.js';
@@ -14,6 +15,7 @@ export class NodeTransport implements Transport {
 
   constructor(private readonly _handler: App) {
     this._server = createServer({ keepAliveTimeout: 10000, requestTimeout: 30000, headersTimeout: 10000 }, (req, res) => this._onRequest(req, res));
+    this._server.on('upgrade', (_req, socket: Duplex) => declineUpgrade(socket));
   }
 
   get inflight(): number {
@@ -127,4 +129,10 @@ async function pump(res: ServerResponse, stream: AsyncIterable<Chunk>): Promise<
     if (res.destroyed) break;
   }
   if (!res.destroyed) res.end();
+}
+
+/** WebSockets need the uWebSockets.js transport; this one says so and points to long-polling. */
+function declineUpgrade(socket: Duplex): void {
+  const body = errorBody(httpError('NOT_IMPLEMENTED', 'WebSockets are not available on the node:http transport; long-poll GET /events?after=SEQ&wait=30 instead'));
+  socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,6 +1,7 @@
 import type { App } from './app.js';
 import { NodeTransport } from './node-transport.js';
 import { loadNativeUws, UwsTransport } from './uws-transport.js';
+import type { WsRoute } from './ws.js';
 
 /** A way of getting bytes in and out; both run the same App. */
 export interface Transport {
@@ -12,10 +13,10 @@ export interface Transport {
 }
 
 /** `auto` takes native uWebSockets.js and falls back to node:http where the binary cannot load. */
-export function createTransport(kind: 'auto' | 'uws' | 'node', app: App): Transport {
+export function createTransport(kind: 'auto' | 'uws' | 'node', app: App, wsRoutes: WsRoute[] = []): Transport {
   if (kind === 'node') return new NodeTransport(app);
   const uws = loadNativeUws();
-  if (uws) return new UwsTransport(uws, app);
+  if (uws) return new UwsTransport(uws, app, wsRoutes);
   if (kind === 'uws') throw new Error('THALAMUS_TRANSPORT=uws but the native uWebSockets.js binary cannot load on this platform');
   return new NodeTransport(app);
 }

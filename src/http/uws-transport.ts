@@ -1,8 +1,9 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t } from '@trufflesuite/uws-js-unofficial';
 import { errorBody, httpError } from '../errors.js';
 import { statusLine, type App } from './app.js';
 import { HEADER_NAMES, type Chunk, type Reply, type Request, type RequestHeaders } from './types.js';
 import type { Transport } from './transport.js';
+import type { WsConnection, WsRoute } from './ws.js';
 
 type UwsModule = typeof import('@trufflesuite/uws-js-unofficial');
 
@@ -27,6 +28,11 @@ interface State {
 
 const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
 
+interface WsUser {
+  conn: WsConnection;
+  closed: boolean;
+}
+
 export class UwsTransport implements Transport {
   readonly name = 'uWebSockets.js (native)';
   private readonly _app: TemplatedApp;
@@ -36,9 +42,81 @@ export class UwsTransport implements Transport {
   constructor(
     private readonly _uws: UwsModule,
     private readonly _handler: App,
+    wsRoutes: WsRoute[] = [],
   ) {
     this._app = _uws.App();
+    for (const route of wsRoutes) this._addWs(route);
     this._app.any('/*', (res, req) => this._onRequest(res, req));
+  }
+
+  /** A WebSocket route: the route decides the upgrade; a GET without upgrade headers falls through to the App. */
+  private _addWs(route: WsRoute): void {
+    const decoder = new TextDecoder();
+    this._app.ws<WsUser>(route.path, {
+      maxPayloadLength: 64 * 1024,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      maxBackpressure: route.maxBufferBytes,
+      closeOnBackpressureLimit: 0,
+      upgrade: (res, req, context) => this._onUpgrade(route, res, req, context),
+      open: (ws) => {
+        const user = ws.getUserData();
+        user.conn.open({
+          send: (text) => !user.closed && ws.send(text) !== 2,
+          buffered: () => (user.closed ? 0 : ws.getBufferedAmount()),
+          close: (code, reason) => {
+            if (user.closed) return;
+            user.closed = true;
+            ws.end(code, reason);
+          },
+        });
+      },
+      message: (ws, msg, isBinary) => {
+        if (!isBinary) ws.getUserData().conn.message(decoder.decode(msg));
+      },
+      drain: (ws) => ws.getUserData().conn.drain(),
+      close: (ws) => {
+        const user = ws.getUserData();
+        user.closed = true;
+        user.conn.close();
+      },
+    });
+  }
+
+  private _onUpgrade(route: WsRoute, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const state = { aborted: false };
+    res.onAborted(() => (state.aborted = true));
+    const headers = {} as RequestHeaders;
+    for (const [key, name] of HEADER_NAMES) headers[key] = req.getHeader(name);
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const request: Request = {
+      method: 'GET',
+      path: req.getUrl(),
+      query: req.getQuery() ?? '',
+      headers,
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      body: null,
+    };
+    route.upgrade(request).then(
+      (d) => {
+        if (state.aborted) {
+          if ('accept' in d) d.accept.close();
+          return;
+        }
+        res.cork(() => {
+          if ('accept' in d) res.upgrade<WsUser>({ conn: d.accept, closed: false }, key, protocol, extensions, context);
+          else {
+            writeHead(res, d.reject);
+            res.end(d.reject.body ?? '');
+          }
+        });
+      },
+      () => {
+        if (!state.aborted) res.close();
+      },
+    );
   }
 
   get inflight(): number {

@@ -1,4 +1,5 @@
 import { routes as apiDocs } from './api-docs.js';
+import { routes as events } from './events.js';
 import { routes as login } from './login.js';
 import { routes as password } from './password.js';
 import { routes as people } from './people.js';
@@ -19,4 +20,5 @@ export const ROUTES: RouteDef[] = [
   ...institutionRoutes,
   ...password,
   ...apiDocs,
+  ...events,
 ];

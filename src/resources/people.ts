@@ -2,6 +2,7 @@ import { conflict, httpError, notFound } from '../errors.js';
 import { parseJsonObject } from '../http/body.js';
 import { json, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { withEvent } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkActive, checkBodyId, checkRoles, storedPassword } from './validate.js';
@@ -45,11 +46,12 @@ async function create(ctx: Ctx): Promise<Reply> {
   body.id = id;
   body.roles ??= ['end_user'];
   body.active ??= true;
-  const row = await ctx.svc.db.one<{ j: string }>(
-    'person_insert',
-    `INSERT INTO people (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${PERSON_JSON} AS j`,
-    [id, JSON.stringify(body)],
-  );
+  const w = withEvent(ctx, {
+    name: 'person_insert',
+    text: `INSERT INTO people (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${PERSON_JSON} AS j`,
+    values: [id, JSON.stringify(body)],
+  }, { resource: 'people', op: 'create', id, person: id, path: `/people/${id}` });
+  const row = await ctx.svc.db.one<{ j: string }>(w.name, w.text, w.values);
   if (!row) throw conflict(`person ${id} already exists`);
   return json(201, row.j, { Location: `/people/${id}` });
 }
@@ -78,11 +80,12 @@ async function update(ctx: Ctx): Promise<Reply> {
         throw httpError('FORBIDDEN', "only an admin role may change another account's active flag");
       }
     }
-    return q.one<{ j: string }>(
-      'person_update',
-      `UPDATE people SET data = COALESCE(data, '{}'::jsonb) || $2::jsonb WHERE id = $1 RETURNING ${PERSON_JSON} AS j`,
-      [id, text],
-    );
+    const w = withEvent(ctx, {
+      name: 'person_update',
+      text: `UPDATE people SET data = COALESCE(data, '{}'::jsonb) || $2::jsonb WHERE id = $1 RETURNING ${PERSON_JSON} AS j`,
+      values: [id, text],
+    }, { resource: 'people', op: 'update', id, person: id, path: `/people/${id}`, changed: patch });
+    return q.one<{ j: string }>(w.name, w.text, w.values);
   });
   if (!row) throw notFound('person');
   return json(200, row.j);
@@ -111,7 +114,9 @@ async function remove(ctx: Ctx): Promise<Reply> {
     if (!cur) throw notFound('person');
     if (cur.active) throw conflict(`person ${id} is active; deactivate it (PATCH {"active": false}) before deleting`);
     if (cur.pols || cur.docs) throw conflict(`person ${id} still has pages of life or documents`);
-    await q.query('person_delete', 'DELETE FROM people WHERE id = $1', [id]);
+    const w = withEvent(ctx, { name: 'person_delete', text: 'DELETE FROM people WHERE id = $1 RETURNING id', values: [id] },
+      { resource: 'people', op: 'delete', id, person: id, path: `/people/${id}` });
+    await q.query(w.name, w.text, w.values);
     return noContent();
   });
 }

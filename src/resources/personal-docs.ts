@@ -2,6 +2,7 @@ import { conflict, notFound, unprocessable } from '../errors.js';
 import { parseJsonObject } from '../http/body.js';
 import { json, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { withEvent } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkBodyId } from './validate.js';
@@ -66,12 +67,13 @@ async function create(ctx: Ctx): Promise<Reply> {
   const row = await ctx.svc.db.tx(async (q) => {
     const page = await q.one('doc_page_exists', 'SELECT 1 AS one FROM pols WHERE id = $2 AND book = $1', [person, pol]);
     if (!page) throw notFound('page of life');
-    return q.one<{ j: string }>(
-      'doc_insert',
-      `INSERT INTO personal_docs (id, fedacct, pol, document, data) VALUES ($3, $1, $2, $4, $5::jsonb)
+    const w = withEvent(ctx, {
+      name: 'doc_insert',
+      text: `INSERT INTO personal_docs (id, fedacct, pol, document, data) VALUES ($3, $1, $2, $4, $5::jsonb)
        ON CONFLICT (id) DO NOTHING RETURNING ${META_JSON} AS j`,
-      [person, pol, doc, bytes, JSON.stringify(body)],
-    );
+      values: [person, pol, doc, bytes, JSON.stringify(body)],
+    }, { resource: 'personal_docs', op: 'create', id: doc, person, path: `/personal_docs/${person}/${pol}/${doc}` });
+    return q.one<{ j: string }>(w.name, w.text, w.values);
   });
   if (!row) throw conflict(`document ${doc} already exists`);
   return json(201, row.j, { Location: `/personal_docs/${person}/${pol}/${doc}` });
@@ -103,7 +105,12 @@ async function download(ctx: Ctx): Promise<Reply> {
 
 async function remove(ctx: Ctx): Promise<Reply> {
   const { person, pol, doc } = ctx.params;
-  const r = await ctx.svc.db.query('doc_delete', 'DELETE FROM personal_docs WHERE id = $3 AND fedacct = $1 AND pol = $2', [person, pol, doc]);
+  const w = withEvent(ctx, {
+    name: 'doc_delete',
+    text: 'DELETE FROM personal_docs WHERE id = $3 AND fedacct = $1 AND pol = $2 RETURNING id',
+    values: [person, pol, doc],
+  }, { resource: 'personal_docs', op: 'delete', id: doc, person, path: `/personal_docs/${person}/${pol}/${doc}` });
+  const r = await ctx.svc.db.query(w.name, w.text, w.values);
   if (!r.rowCount) throw notFound('document');
   return noContent();
 }

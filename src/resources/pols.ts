@@ -2,6 +2,7 @@ import { conflict, notFound, unprocessable } from '../errors.js';
 import { parseJsonObject } from '../http/body.js';
 import { json, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { withEvent } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkBodyId } from './validate.js';
@@ -43,11 +44,12 @@ async function create(ctx: Ctx): Promise<Reply> {
   body.book = person;
   let row: { j: string } | null;
   try {
-    row = await ctx.svc.db.one<{ j: string }>(
-      'page_insert',
-      `INSERT INTO pols (id, book, data) VALUES ($2, $1, $3::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${PAGE_JSON} AS j`,
-      [person, page, JSON.stringify(body)],
-    );
+    const w = withEvent(ctx, {
+      name: 'page_insert',
+      text: `INSERT INTO pols (id, book, data) VALUES ($2, $1, $3::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${PAGE_JSON} AS j`,
+      values: [person, page, JSON.stringify(body)],
+    }, { resource: 'pols', op: 'create', id: page, person, path: `/pols/${person}/${page}` });
+    row = await ctx.svc.db.one<{ j: string }>(w.name, w.text, w.values);
   } catch (err) {
     if ((err as { code?: string }).code === '23503') throw notFound('person');
     throw err;
@@ -61,11 +63,12 @@ async function update(ctx: Ctx): Promise<Reply> {
   const patch = parseJsonObject(ctx.req.body);
   checkBodyId(patch, page);
   if (patch.book !== undefined && patch.book !== person) throw unprocessable('book cannot change');
-  const row = await ctx.svc.db.one<{ j: string }>(
-    'page_update',
-    `UPDATE pols SET data = COALESCE(data, '{}'::jsonb) || $3::jsonb WHERE id = $2 AND book = $1 RETURNING ${PAGE_JSON} AS j`,
-    [person, page, JSON.stringify(patch)],
-  );
+  const w = withEvent(ctx, {
+    name: 'page_update',
+    text: `UPDATE pols SET data = COALESCE(data, '{}'::jsonb) || $3::jsonb WHERE id = $2 AND book = $1 RETURNING ${PAGE_JSON} AS j`,
+    values: [person, page, JSON.stringify(patch)],
+  }, { resource: 'pols', op: 'update', id: page, person, path: `/pols/${person}/${page}`, changed: patch });
+  const row = await ctx.svc.db.one<{ j: string }>(w.name, w.text, w.values);
   if (!row) throw notFound('page of life');
   return json(200, row.j);
 }
@@ -74,7 +77,9 @@ async function remove(ctx: Ctx): Promise<Reply> {
   const { person, page } = ctx.params;
   let count: number | null;
   try {
-    count = (await ctx.svc.db.query('page_delete', 'DELETE FROM pols WHERE id = $2 AND book = $1', [person, page])).rowCount;
+    const w = withEvent(ctx, { name: 'page_delete', text: 'DELETE FROM pols WHERE id = $2 AND book = $1 RETURNING id', values: [person, page] },
+      { resource: 'pols', op: 'delete', id: page, person, path: `/pols/${person}/${page}` });
+    count = (await ctx.svc.db.query(w.name, w.text, w.values)).rowCount;
   } catch (err) {
     if ((err as { code?: string }).code === '23503') throw conflict(`page of life ${page} still has documents`);
     throw err;

@@ -3,6 +3,7 @@ import { conflict, notFound } from '../errors.js';
 import { parseJsonObject } from '../http/body.js';
 import { json, noContent } from '../http/reply.js';
 import type { Reply } from '../http/types.js';
+import { withEvent, type Change, type EventOp, type EventResource } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkBodyId } from './validate.js';
@@ -11,6 +12,8 @@ interface RecordResource {
   /** URL prefix, e.g. `/domiciliary-units`. */
   path: string;
   table: 'dus' | 'institutions';
+  /** Name of the collection in feed events (the URL's). */
+  resource: EventResource;
   what: string;
   collectionEndpoint: Endpoint;
   itemEndpoint: Endpoint;
@@ -28,9 +31,11 @@ export function recordRoutes(r: RecordResource): RouteDef[] {
     get: `SELECT ${RECORD_JSON} AS j FROM ${r.table} WHERE id = $1`,
     insert: `INSERT INTO ${r.table} (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ${RECORD_JSON} AS j`,
     update: `UPDATE ${r.table} SET data = COALESCE(data, '{}'::jsonb) || $2::jsonb WHERE id = $1 RETURNING ${RECORD_JSON} AS j`,
-    remove: `DELETE FROM ${r.table} WHERE id = $1`,
+    remove: `DELETE FROM ${r.table} WHERE id = $1 RETURNING id`,
   };
   const itemPath = `${r.path}/{id}`;
+  const ev = (id: string, op: EventOp, changed?: Record<string, unknown>): Change =>
+    ({ resource: r.resource, op, id, person: null, path: `${r.path}/${id}`, changed });
 
   const list = (ctx: Ctx): Promise<Reply> => collection(ctx, q.list, []);
   const get = async (ctx: Ctx): Promise<Reply> => {
@@ -43,19 +48,22 @@ export function recordRoutes(r: RecordResource): RouteDef[] {
     const body = parseJsonObject(ctx.req.body);
     checkBodyId(body, id);
     body.id = id;
-    const row = await ctx.svc.db.one<{ j: string }>(`${r.table}_insert`, q.insert, [id, JSON.stringify(body)]);
+    const w = withEvent(ctx, { name: `${r.table}_insert`, text: q.insert, values: [id, JSON.stringify(body)] }, ev(id, 'create'));
+    const row = await ctx.svc.db.one<{ j: string }>(w.name, w.text, w.values);
     if (!row) throw conflict(`${r.what} ${id} already exists`);
     return json(201, row.j, { Location: `${r.path}/${id}` });
   };
   const update = async (ctx: Ctx): Promise<Reply> => {
     const patch = parseJsonObject(ctx.req.body);
     checkBodyId(patch, ctx.params.id);
-    const row = await ctx.svc.db.one<{ j: string }>(`${r.table}_update`, q.update, [ctx.params.id, JSON.stringify(patch)]);
+    const w = withEvent(ctx, { name: `${r.table}_update`, text: q.update, values: [ctx.params.id, JSON.stringify(patch)] }, ev(ctx.params.id, 'update', patch));
+    const row = await ctx.svc.db.one<{ j: string }>(w.name, w.text, w.values);
     if (!row) throw notFound(r.what);
     return json(200, row.j);
   };
   const remove = async (ctx: Ctx): Promise<Reply> => {
-    const res = await ctx.svc.db.query(`${r.table}_delete`, q.remove, [ctx.params.id]);
+    const w = withEvent(ctx, { name: `${r.table}_delete`, text: q.remove, values: [ctx.params.id] }, ev(ctx.params.id, 'delete'));
+    const res = await ctx.svc.db.query(w.name, w.text, w.values);
     if (!res.rowCount) throw notFound(r.what);
     return noContent();
   };
@@ -72,6 +80,7 @@ export function recordRoutes(r: RecordResource): RouteDef[] {
 export const domiciliaryUnitRoutes = recordRoutes({
   path: '/domiciliary-units',
   table: 'dus',
+  resource: 'domiciliary-units',
   what: 'domiciliary unit',
   collectionEndpoint: 'domiciliary_units',
   itemEndpoint: 'domiciliary_unit',
@@ -80,6 +89,7 @@ export const domiciliaryUnitRoutes = recordRoutes({
 export const institutionRoutes = recordRoutes({
   path: '/institutions',
   table: 'institutions',
+  resource: 'institutions',
   what: 'institution',
   collectionEndpoint: 'institutions',
   itemEndpoint: 'institution',

@@ -3,6 +3,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
+import type { EventHub } from '../events/hub.js';
 import type { Reply, Request } from '../http/types.js';
 import type { Logger } from '../log.js';
 
@@ -17,6 +18,8 @@ export interface Services {
   csrfKey: Buffer;
   version: string;
   transport: string;
+  /** The change feed of this worker; absent where it is not started. */
+  events?: EventHub;
 }
 
 export interface Ctx {
