@@ -1,3 +1,4 @@
+import { routes as audit } from './audit.js';
 import { routes as login } from './login.js';
 import { routes as password } from './password.js';
 import { routes as people } from './people.js';
@@ -17,4 +18,5 @@ export const ROUTES: RouteDef[] = [
   ...domiciliaryUnitRoutes,
   ...institutionRoutes,
   ...password,
+  ...audit,
 ];
