@@ -38,6 +38,10 @@ const FAIL_SQL = `INSERT INTO auth_throttle AS t (key, failures, window_start, m
 const LOCKED_SQL = `WITH c AS (INSERT INTO account_changes (id) VALUES ($1) RETURNING id)
   SELECT pg_notify('thalamus_account', id) FROM c`;
 
+const SWEEP_PROBABILITY = 0.01;
+const SWEEP_SQL = `DELETE FROM auth_throttle WHERE window_start < now() - make_interval(secs => $1::float8 / 1000)
+  AND (blocked_until IS NULL OR blocked_until < now())`;
+
 /**
  * Failed-login counting in PostgreSQL, so every worker of every instance shares one count:
  * per account and per client address, within a sliding-from-first-failure window. Only logins
@@ -76,6 +80,8 @@ export class Throttle {
     ]);
     const acct = r.rows.find((row) => row.key.startsWith('a:'));
     if (acct && acct.failures === acct.max_failures) await this._db.query('throttle_locked', LOCKED_SQL, [account]);
+    // Guessing at random IDs leaves one row per ID: now and then, sweep the ones that expired.
+    if (Math.random() < SWEEP_PROBABILITY) await this._db.query('throttle_sweep', SWEEP_SQL, [this._opts.windowMs]);
   }
 
   /** A success ends the account's run of failures (the address keeps its count). */
