@@ -102,8 +102,9 @@ test('GET /audit pages with limit/after and a Link header', async () => {
     const link = r.headers.link;
     path = link ? /<([^>]+)>; rel="next"/.exec(String(link))?.[1] ?? null : null;
   }
-  assert.deepEqual(seen, all.slice(0, seen.length).map((x) => x.seq));
+  // Reading the audit is audited too, so rows may have been added meanwhile: compare the prefix.
   assert.ok(seen.length >= all.length);
+  assert.deepEqual(seen.slice(0, all.length), all.map((x) => x.seq));
 });
 
 test('the audit table is append-only', async () => {
