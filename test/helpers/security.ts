@@ -37,8 +37,10 @@ export async function spread(server: TestServer, n: number, method: string, path
 }
 
 /**
- * Repeats `spread` until every answer is one of `statuses`; returns when the first such sweep
- * was sent (ms after the call), or throws after `limitMs`.
+ * Launches a sweep of `n` fresh-connection requests every `everyMs` (without waiting for the
+ * previous one) until a sweep comes back all in `statuses`. Returns the send time (ms after
+ * the call) of the last request still answered otherwise: the change was visible from then
+ * on, to within `everyMs`. Throws after `limitMs`.
  */
 export async function waitUntilAll(
   server: TestServer,
@@ -48,15 +50,29 @@ export async function waitUntilAll(
   auth: string,
   statuses: number[],
   limitMs = 5000,
+  everyMs = 50,
 ): Promise<number> {
   const t0 = performance.now();
-  for (;;) {
+  let lastStale = 0;
+  let done = false;
+  const sweep = async (): Promise<boolean> => {
     const sent = performance.now() - t0;
     const rs = await spread(server, n, method, path, auth);
-    if (rs.every((r) => statuses.includes(r.status))) return sent;
-    if (performance.now() - t0 > limitMs) throw new Error(`after ${Math.round(sent)} ms still ${rs.map((r) => r.status).join(',')}`);
-    await sleep(10);
+    const ok = rs.every((r) => statuses.includes(r.status));
+    if (!ok) lastStale = Math.max(lastStale, sent);
+    return ok;
+  };
+  const inflight: Promise<void>[] = [];
+  while (!done) {
+    if (performance.now() - t0 > limitMs) {
+      await Promise.all(inflight);
+      throw new Error(`still not all ${statuses.join('/')} after ${limitMs} ms`);
+    }
+    inflight.push(sweep().then((ok) => void (ok && (done = true))));
+    await sleep(everyMs);
   }
+  await Promise.all(inflight);
+  return lastStale;
 }
 
 export function sleep(ms: number): Promise<void> {
