@@ -75,7 +75,7 @@ export class App {
             if (!principal) throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
             ctx.principal = principal;
             const owner = op.owner ? op.owner(ctx) : (m.params.person ?? null);
-            audited = { endpoint: op.endpoint, params: m.params, owner };
+            if (this._svc.audit) audited = { endpoint: op.endpoint, params: m.params, owner };
             if (!this._svc.acl.allows(principal, req.method, op.endpoint, owner)) {
               throw httpError('FORBIDDEN', `your roles do not allow ${req.method} ${op.endpoint}${owner && owner !== principal.id ? ' on another person\'s records' : ''}`);
             }
@@ -87,7 +87,7 @@ export class App {
     } catch (err) {
       reply = this._fail(err, req, pattern);
     }
-    if (audited && principal && this._svc.audit) auditRequest(this._svc, req, principal, audited, reply.status);
+    if (audited && principal) auditRequest(this._svc, req, principal, audited, reply.status);
     this._cors(req, reply);
     this._logLine(req, reply.status, pattern, principal, started);
     return reply;
