@@ -23,7 +23,7 @@ let s: TestServer;
 
 before(async () => {
   db = await createSharedDatabase();
-  s = await startServer({ db, workers: 2, env: { THALAMUS_COLLECTIONS: 'flat' } });
+  s = await startServer({ db, timeoutMs: 180000, workers: 2, env: { THALAMUS_COLLECTIONS: 'flat' } });
 });
 
 after(async () => {
@@ -118,7 +118,7 @@ test('the audit table is append-only', async () => {
 });
 
 test('THALAMUS_AUDIT=false switches the trail off', async () => {
-  const off = await startServer({ db, workers: 1, env: { THALAMUS_AUDIT: 'false', THALAMUS_SEED_DEMO: 'never' } });
+  const off = await startServer({ db, timeoutMs: 180000, workers: 1, env: { THALAMUS_AUDIT: 'false', THALAMUS_SEED_DEMO: 'never' } });
   try {
     const count = (): Promise<number> =>
       withDb(db.url, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM audit WHERE person = 'ITAPYT999HON'")).rows[0].n);

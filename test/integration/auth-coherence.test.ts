@@ -17,8 +17,8 @@ let b: TestServer;
 
 before(async () => {
   db = await createSharedDatabase();
-  a = await startServer({ db, workers: 2, env: ENV });
-  b = await startServer({ db, workers: 2, env: { ...ENV, THALAMUS_SEED_DEMO: 'never' } });
+  a = await startServer({ db, timeoutMs: 180000, workers: 2, env: ENV });
+  b = await startServer({ db, timeoutMs: 180000, workers: 2, env: { ...ENV, THALAMUS_SEED_DEMO: 'never' } });
 });
 
 after(async () => {
@@ -82,7 +82,7 @@ test('NOTIFY alone keeps B coherent (polling slowed to a minute), also after the
     t.skip('PGlite does not deliver NOTIFY across connections; polling covers it there');
     return;
   }
-  const c = await startServer({ db, workers: 2, env: { ...ENV, THALAMUS_SEED_DEMO: 'never', THALAMUS_AUTH_INVALIDATION_POLL_MS: '60000' } });
+  const c = await startServer({ db, timeoutMs: 180000, workers: 2, env: { ...ENV, THALAMUS_SEED_DEMO: 'never', THALAMUS_AUTH_INVALIDATION_POLL_MS: '60000' } });
   try {
     await createUser('COHNTF001', 'notify-pass-1', ['end_user']);
     const first = basic('COHNTF001', 'notify-pass-1');

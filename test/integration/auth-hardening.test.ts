@@ -11,7 +11,7 @@ let s: TestServer;
 before(async () => {
   db = await createDatabase();
   // Timing measurements send many wrong passwords: keep the throttle out of their way.
-  s = await startServer({ db, workers: 2, env: { THALAMUS_THROTTLE_ACCOUNT_FAILURES: '0', THALAMUS_THROTTLE_ADDRESS_FAILURES: '0' } });
+  s = await startServer({ db, timeoutMs: 180000, workers: 2, env: { THALAMUS_THROTTLE_ACCOUNT_FAILURES: '0', THALAMUS_THROTTLE_ADDRESS_FAILURES: '0' } });
 });
 
 after(async () => {

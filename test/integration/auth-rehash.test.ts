@@ -10,7 +10,7 @@ let s: TestServer;
 
 before(async () => {
   db = await createSharedDatabase();
-  s = await startServer({ db, workers: 2 });
+  s = await startServer({ db, timeoutMs: 180000, workers: 2 });
 });
 
 after(async () => {
