@@ -15,6 +15,7 @@ before(async () => {
   db = await createDatabase();
   s = await startServer({
     db,
+    timeoutMs: 180000,
     workers: 2,
     env: {
       THALAMUS_THROTTLE_ACCOUNT_FAILURES: '4',
