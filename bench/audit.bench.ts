@@ -1,6 +1,7 @@
 /**
  * Authenticated GET /people/{id} with the audit trail on and off, same run, same database.
- * Usage: npm run build && node dist/bench/audit.bench.js [seconds] [connections]
+ * Usage: npm run build && node dist/bench/audit.bench.js [seconds] [connections] [rounds]
+ * Rounds alternate off/on so drift in the machine's load hits both alike.
  * Uses DATABASE_URL when set (a fresh database on it), else the embedded database.
  */
 import { createDatabase, DEMO, req, startServer, type TestDatabase } from '../test/helpers/server.js';
@@ -18,6 +19,7 @@ const autocannon = require('autocannon') as Autocannon;
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 50);
+const rounds = Number(process.argv[4] ?? 1);
 const workers = Number(process.env.BENCH_WORKERS ?? 2);
 
 async function run(db: TestDatabase, audit: boolean): Promise<AutocannonResult> {
@@ -50,20 +52,24 @@ async function main(): Promise<void> {
   const seed = await startServer({ db, workers: 1, env: { THALAMUS_AUDIT: 'false' } });
   await seed.stop();
   try {
-    const off = await run(db, false);
-    const on = await run(db, true);
-    const rows = [
-      ['audit off', off],
-      ['audit on', on],
-    ] as const;
+    const results: Array<[string, AutocannonResult]> = [];
+    for (let i = 0; i < rounds; i++) {
+      results.push([`audit off #${i + 1}`, await run(db, false)]);
+      results.push([`audit on #${i + 1}`, await run(db, true)]);
+    }
     console.log(`GET /people/{id}, ${connections} connections, ${seconds} s, ${workers} workers, database ${db.kind}`);
     console.log('| run | req/s | p50 ms | p99 ms | non-2xx | errors |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const [name, r] of rows) {
+    for (const [name, r] of results) {
       console.log(`| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`);
     }
-    const cost = (1 - on.requests.average / off.requests.average) * 100;
-    console.log(`audit cost: ${cost.toFixed(1)} % of throughput`);
+    const mean = (prefix: string): number => {
+      const xs = results.filter(([n]) => n.startsWith(prefix)).map(([, r]) => r.requests.average);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const off = mean('audit off');
+    const on = mean('audit on');
+    console.log(`mean req/s: off ${off.toFixed(0)}, on ${on.toFixed(0)}; audit cost ${((1 - on / off) * 100).toFixed(1)} % of throughput`);
   } finally {
     await db.drop();
   }
