@@ -41,7 +41,14 @@ export class NotifyListener {
 
   private async _connect(): Promise<void> {
     if (this._stopped) return;
-    const client = new pg.Client({ connectionString: this._url, application_name: 'thalamus-listen', keepAlive: true });
+    // A black-holed server must not leave us waiting forever: time out and retry like a drop.
+    const client = new pg.Client({
+      connectionString: this._url,
+      application_name: 'thalamus-listen',
+      keepAlive: true,
+      connectionTimeoutMillis: 5000,
+      query_timeout: 5000,
+    });
     this._client = client;
     client.on('notification', (msg) => {
       if (msg.channel !== CHANNEL) return;
