@@ -24,6 +24,15 @@ export interface Config {
   authCacheSize: number;
   authCacheTtlMs: number;
   authInvalidationPollMs: number;
+  listenDatabaseUrl: string;
+  authListen: boolean;
+  throttleAccountFailures: number;
+  throttleAddressFailures: number;
+  throttleWindowMs: number;
+  trustedProxies: string;
+  auditEnabled: boolean;
+  auditFlushMs: number;
+  auditBatchSize: number;
   hashConcurrency: number;
   rolesFile: string;
   corsOrigins: string;
@@ -70,6 +79,15 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   authCacheSize: { env: 'THALAMUS_AUTH_CACHE_SIZE', kind: 'int', def: () => 10000, doc: 'Proven credentials kept per worker; 0 disables the cache' },
   authCacheTtlMs: { env: 'THALAMUS_AUTH_CACHE_TTL_MS', kind: 'int', def: () => 300000, doc: 'Lifetime of a cached credential' },
   authInvalidationPollMs: { env: 'THALAMUS_AUTH_INVALIDATION_POLL_MS', kind: 'int', def: () => 250, doc: 'How often workers read the account change log' },
+  listenDatabaseUrl: { env: 'LISTEN_DATABASE_URL', kind: 'string', def: () => '', secret: true, doc: 'Direct PostgreSQL URL for the LISTEN connection (one per worker) when DATABASE_URL goes through a transaction-mode pooler; empty: DATABASE_URL' },
+  authListen: { env: 'THALAMUS_AUTH_LISTEN', kind: 'bool', def: () => true, doc: 'Wake the cache invalidation at once on NOTIFY (never on the embedded database, where polling does it)' },
+  throttleAccountFailures: { env: 'THALAMUS_THROTTLE_ACCOUNT_FAILURES', kind: 'int', def: () => 10, doc: 'Failed logins of one account within the window that lock it (429); 0 disables' },
+  throttleAddressFailures: { env: 'THALAMUS_THROTTLE_ADDRESS_FAILURES', kind: 'int', def: () => 100, doc: 'Failed logins from one client address within the window that lock it out (429); 0 disables' },
+  throttleWindowMs: { env: 'THALAMUS_THROTTLE_WINDOW_MS', kind: 'int', def: () => 900000, doc: 'Failure counting window, and how long a lock lasts' },
+  trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed; empty: none' },
+  auditEnabled: { env: 'THALAMUS_AUDIT', kind: 'bool', def: () => true, doc: 'Append every access to person-linked data to the `audit` table' },
+  auditFlushMs: { env: 'THALAMUS_AUDIT_FLUSH_MS', kind: 'int', def: () => 100, doc: 'Longest time an audit record waits in a worker before it is written' },
+  auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once' },
   hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker' },
   rolesFile: { env: 'THALAMUS_ROLES_FILE', kind: 'string', def: () => 'etc/roles.json', doc: 'Role ACL (JSON list; a Thalamus 0.9 roles.cfg loads unchanged)' },
   corsOrigins: { env: 'THALAMUS_CORS_ORIGINS', kind: 'string', def: () => '*', doc: 'Allowed browser origins, comma separated; `*` any' },

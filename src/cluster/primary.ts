@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { Acl } from '../auth/acl.js';
+import { ClientAddress } from '../http/client-address.js';
 import { loadConfig, maskUrl, type Config } from '../config.js';
 import { startEmbedded, type Embedded } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
@@ -15,6 +16,7 @@ export async function runPrimary(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'thalamus');
   Acl.fromFile(config.rolesFile); // fail fast on a broken roles file, before forking
+  new ClientAddress(config.trustedProxies); // and on a malformed trusted-proxy list
   let embedded: Embedded | null = null;
   let url = config.databaseUrl;
   if (!url) {

@@ -2,10 +2,14 @@ import { Acl } from '../auth/acl.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { CredentialCache } from '../auth/cache.js';
 import { Hasher } from '../auth/hash.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { CacheInvalidator } from '../auth/invalidation.js';
+import { NotifyListener } from '../auth/notify-listener.js';
+import { Throttle } from '../auth/throttle.js';
 import { loadConfig } from '../config.js';
 import { Db } from '../db/db.js';
 import { App } from '../http/app.js';
+import { ClientAddress } from '../http/client-address.js';
 import { createTransport } from '../http/transport.js';
 import { EventHub } from '../events/hub.js';
 import { createLogger } from '../log.js';
@@ -31,6 +35,19 @@ export async function runWorker(): Promise<void> {
   const cache = new CredentialCache(config.authCacheSize, config.authCacheTtlMs);
   const invalidator = new CacheInvalidator(db, cache, config.authInvalidationPollMs, log);
   await invalidator.start();
+  // LISTEN is a wake-up only; PGlite does not deliver NOTIFY across connections, so the
+  // embedded database relies on polling alone.
+  const listener =
+    config.authListen && cache.enabled && !embedded
+      ? new NotifyListener(config.listenDatabaseUrl || url, cache, () => invalidator.wake(), log)
+      : null;
+  void listener?.start();
+  const throttle = new Throttle(db, {
+    accountFailures: config.throttleAccountFailures,
+    addressFailures: config.throttleAddressFailures,
+    windowMs: config.throttleWindowMs,
+  });
+  const audit = config.auditEnabled ? new AuditLog(db, config.auditFlushMs, Math.max(1, config.auditBatchSize), log) : null;
   const meta = await db.one<{ value: string }>('meta_csrf', "SELECT value FROM thalamus_meta WHERE key = 'csrf_key'");
   if (!meta) throw new Error('thalamus_meta has no csrf_key: run `npm run migrate` against this database');
   const acl = Acl.fromFile(config.rolesFile);
@@ -39,13 +56,17 @@ export async function runWorker(): Promise<void> {
   const svc: Services = {
     config,
     db,
-    auth: new Authenticator(db, cache, new Hasher(config.hashConcurrency)),
+    auth: new Authenticator(db, cache, new Hasher(config.hashConcurrency), throttle, (err) =>
+      log.warn({ err: err.message }, 'bcrypt to argon2id re-hash failed; will retry on the next login'),
+    ),
     acl,
     log,
     csrfKey: Buffer.from(meta.value, 'base64'),
     version: VERSION,
     transport: '',
     events,
+    clientAddress: new ClientAddress(config.trustedProxies),
+    audit,
   };
   const app = new App(svc, ROUTES);
   const transport = createTransport(config.transport, app, [eventsWsRoute(svc)]);
@@ -60,8 +81,10 @@ export async function runWorker(): Promise<void> {
     transport.close();
     invalidator.stop();
     events.stop();
+    await listener?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     while (transport.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await audit?.close().catch(() => undefined);
     await db.end().catch(() => undefined);
     process.exit(0);
   };

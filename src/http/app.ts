@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { auditRequest } from '../audit/audit-request.js';
 import type { Principal } from '../auth/principal.js';
 import { dbErrorToHttp } from '../db/errors.js';
 import { errorBody, httpError, HttpError } from '../errors.js';
@@ -47,6 +48,7 @@ export class App {
     const started = process.hrtime.bigint();
     let principal: Principal | null = null;
     let pattern = '-';
+    let audited: { endpoint: string; params: Record<string, string>; owner: string | null } | null = null;
     let reply: Reply;
     try {
       const m = this.router.match(req.method, req.path);
@@ -73,10 +75,13 @@ export class App {
           if (m.params.person !== undefined) m.params.person = m.params.person.toUpperCase();
           const ctx: Ctx = { req, params: m.params, principal: null, query: new URLSearchParams(req.query), svc: this._svc };
           if (op.endpoint !== null) {
-            principal = this._svc.auth.cached(req.headers.authorization) ?? (await this._svc.auth.authenticate(req.headers.authorization));
+            principal =
+              this._svc.auth.cached(req.headers.authorization) ??
+              (await this._svc.auth.authenticate(req.headers.authorization, this._svc.clientAddress.of(req)));
             if (!principal) throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
             ctx.principal = principal;
             const owner = op.owner ? op.owner(ctx) : (m.params.person ?? null);
+            if (this._svc.audit) audited = { endpoint: op.endpoint, params: m.params, owner };
             if (!this._svc.acl.allows(principal, req.method, op.endpoint, owner)) {
               throw httpError('FORBIDDEN', `your roles do not allow ${req.method} ${op.endpoint}${owner && owner !== principal.id ? ' on another person\'s records' : ''}`);
             }
@@ -88,6 +93,7 @@ export class App {
     } catch (err) {
       reply = this._fail(err, req, pattern);
     }
+    if (audited && principal) auditRequest(this._svc, req, principal, audited, reply.status);
     this._cors(req, reply);
     this._logLine(req, reply.status, pattern, principal, started);
     return reply;

@@ -1,5 +1,6 @@
 import { routes as apiDocs } from './api-docs.js';
 import { routes as events } from './events.js';
+import { routes as audit } from './audit.js';
 import { routes as login } from './login.js';
 import { routes as password } from './password.js';
 import { routes as people } from './people.js';
@@ -21,4 +22,5 @@ export const ROUTES: RouteDef[] = [
   ...password,
   ...apiDocs,
   ...events,
+  ...audit,
 ];

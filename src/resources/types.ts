@@ -1,9 +1,11 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Acl, Endpoint } from '../auth/acl.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { EventHub } from '../events/hub.js';
+import type { ClientAddress } from '../http/client-address.js';
 import type { Reply, Request } from '../http/types.js';
 import type { Logger } from '../log.js';
 
@@ -20,6 +22,10 @@ export interface Services {
   transport: string;
   /** The change feed of this worker; absent where it is not started. */
   events?: EventHub;
+  /** Who the client is (socket peer, or X-Forwarded-For from a trusted proxy). */
+  clientAddress: ClientAddress;
+  /** Null when the audit trail is switched off. */
+  audit: AuditLog | null;
 }
 
 export interface Ctx {

@@ -1,0 +1,124 @@
+import type { Db } from '../db/db.js';
+import type { Logger } from '../log.js';
+
+/** One access to person-linked data. */
+export interface AuditRecord {
+  at: Date;
+  actor: string | null;
+  roles: readonly string[];
+  method: string;
+  endpoint: string;
+  person: string | null;
+  record: string | null;
+  client: string;
+  status: number;
+}
+
+/** Endpoints whose requests are audited: everything that reads or writes a person's data. */
+export const AUDITED_ENDPOINTS: ReadonlySet<string> = new Set(['people', 'person', 'book', 'page', 'personal_docs', 'password', 'audit']);
+
+const INSERT_SQL = `INSERT INTO audit (at, actor, actor_roles, method, endpoint, person, record, client, status)
+  SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::jsonb[], $4::varchar[], $5::varchar[],
+    $6::varchar[], $7::varchar[], $8::varchar[], $9::int[])`;
+
+/** Records kept while the database refuses them; beyond this the oldest are dropped (and counted). */
+const MAX_BACKLOG = 100000;
+
+/**
+ * The audit trail's writer, one per worker. record() only appends to an array; rows reach the
+ * `audit` table in one multi-row INSERT every `flushMs` or as soon as `batchSize` are waiting,
+ * so the request path never waits for it. The price: records of the last `flushMs` (plus one
+ * INSERT in flight) are lost if the worker dies abruptly. A clean stop flushes everything.
+ */
+export class AuditLog {
+  private _buf: AuditRecord[] = [];
+  private _timer: NodeJS.Timeout | null = null;
+  private _flushing: Promise<void> | null = null;
+  private _dropped = 0;
+  private _failing = false;
+
+  constructor(
+    private readonly _db: Db,
+    private readonly _flushMs: number,
+    private readonly _batchSize: number,
+    private readonly _log: Logger,
+  ) {}
+
+  record(r: AuditRecord): void {
+    this._buf.push(r);
+    if (this._buf.length >= this._batchSize) this._kick();
+    else if (!this._timer) {
+      this._timer = setTimeout(() => this._kick(), this._flushMs);
+      this._timer.unref();
+    }
+  }
+
+  get pending(): number {
+    return this._buf.length;
+  }
+
+  private _kick(): void {
+    if (this._timer) clearTimeout(this._timer);
+    this._timer = null;
+    if (!this._flushing) void this.flush();
+  }
+
+  /** Writes everything waiting; resolves when the buffer is empty or the database refused. */
+  async flush(): Promise<void> {
+    if (this._flushing) return this._flushing;
+    this._flushing = this._drain().finally(() => {
+      this._flushing = null;
+      if (this._buf.length && !this._timer) {
+        // Failing: retry later rather than spin; otherwise records that came during the write.
+        this._timer = setTimeout(() => this._kick(), this._failing ? Math.max(this._flushMs, 1000) : this._flushMs);
+        this._timer.unref();
+      }
+    });
+    return this._flushing;
+  }
+
+  private async _drain(): Promise<void> {
+    while (this._buf.length) {
+      const batch = this._buf.splice(0, this._batchSize);
+      try {
+        await this._db.query('audit_insert', INSERT_SQL, columns(batch));
+        if (this._failing) this._log.info({ dropped: this._dropped }, 'audit trail writable again');
+        this._failing = false;
+      } catch (err) {
+        this._buf = batch.concat(this._buf);
+        const over = this._buf.length - MAX_BACKLOG;
+        if (over > 0) {
+          this._buf.splice(0, over);
+          this._dropped += over;
+        }
+        if (!this._failing) this._log.error({ err: (err as Error).message, pending: this._buf.length }, 'cannot write the audit trail; keeping records and retrying');
+        this._failing = true;
+        return;
+      }
+    }
+  }
+
+  /** Final flush on shutdown. */
+  async close(): Promise<void> {
+    if (this._timer) clearTimeout(this._timer);
+    this._timer = null;
+    await this.flush();
+    if (this._buf.length) this._log.error({ lost: this._buf.length }, 'audit records not written at shutdown');
+  }
+}
+
+function columns(batch: AuditRecord[]): unknown[] {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const r of batch) {
+    cols[0].push(r.at.toISOString());
+    cols[1].push(r.actor);
+    cols[2].push(JSON.stringify(r.roles));
+    cols[3].push(r.method);
+    cols[4].push(r.endpoint);
+    cols[5].push(r.person);
+    cols[6].push(r.record);
+    cols[7].push(r.client);
+    cols[8].push(r.status);
+  }
+  return cols;
+}
