@@ -74,8 +74,10 @@ for (const transport of ['uws', 'node'] as const) describe(transport, () => {
     assert.ok(bytes > ROWS * PAD, `streamed ${bytes} bytes`);
     assert.ok(elements >= ROWS, `saw ${elements} records`);
     assert.ok(tail.endsWith('}]]'), 'the array is closed');
-    const growthMb = (peak - baseline) / 1024;
-    assert.ok(growthMb < (bytes / 1e6) * 0.8, `worker RSS grew ${growthMb.toFixed(1)} MB while streaming ${(bytes / 1e6).toFixed(0)} MB (baseline ${(baseline / 1024).toFixed(0)} MB)`);
+    // The heap limit above is the real proof (collecting the answer would crash the worker);
+    // RSS also counts native socket buffers and GC slack, so it gets the project's ceiling.
+    const peakMb = peak / 1024;
+    assert.ok(peakMb < 150, `worker peak RSS ${peakMb.toFixed(0)} MB (baseline ${(baseline / 1024).toFixed(0)} MB) while streaming ${(bytes / 1e6).toFixed(0)} MB`);
     // And the connection pool got its connection back.
     assert.equal((await req(s, 'GET', '/people/BULK000001', { auth: DEMO.root })).status, 200);
   });
