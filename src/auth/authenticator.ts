@@ -81,7 +81,11 @@ export class Authenticator {
   private async _rehash(id: string, password: string, oldHash: string): Promise<void> {
     try {
       const fresh = await this.hasher.hash(password);
-      await this._db.query('auth_rehash', REHASH_SQL, [id, fresh, oldHash]);
+      // Marked as a re-hash (sql/012): same password, so no cache drop and no feed cut-off.
+      await this._db.tx(async (q) => {
+        await q.query('auth_rehash_mark', "SELECT set_config('thalamus.rehash', 'on', true)");
+        await q.query('auth_rehash', REHASH_SQL, [id, fresh, oldHash]);
+      });
     } catch (err) {
       this._onRehashError(err as Error);
     }
