@@ -7,6 +7,7 @@ import { errorPage } from '../pages/error-page.js';
 import { passwordPage } from '../pages/password-page.js';
 import type { Ctx, RouteDef } from './types.js';
 import { passwordPolicyError } from './validate.js';
+import { personMustExist } from './lookups.js';
 
 const TOKEN_TTL_S = 3600;
 
@@ -29,14 +30,10 @@ export function checkCsrf(key: Buffer, token: string, person: string, user: stri
 
 async function form(ctx: Ctx): Promise<Reply> {
   const person = ctx.params.person;
-  await mustExist(ctx);
+  await personMustExist(ctx);
   return html(200, passwordPage(person, csrfToken(ctx.svc.csrfKey, person, ctx.principal!.id), null));
 }
 
-async function mustExist(ctx: Ctx): Promise<void> {
-  const row = await ctx.svc.db.one('person_exists', 'SELECT 1 AS one FROM people WHERE id = $1', [ctx.params.person]);
-  if (!row) throw notFound('person');
-}
 
 async function setPassword(ctx: Ctx, password: string): Promise<boolean> {
   const hash = await ctx.svc.auth.hasher.hash(password);

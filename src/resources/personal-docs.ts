@@ -6,6 +6,7 @@ import { withEvent } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkBodyId } from './validate.js';
+import { personMustExist } from './lookups.js';
 
 /** Personal documents: metadata as JSON, bytes as bytea, served raw with their media type. */
 
@@ -37,10 +38,6 @@ export function mediaType(type: string | null, extension: string | null): string
   return TYPE_FALLBACK[t] ?? 'application/octet-stream';
 }
 
-async function personMustExist(ctx: Ctx): Promise<void> {
-  const row = await ctx.svc.db.one('person_exists', 'SELECT 1 AS one FROM people WHERE id = $1', [ctx.params.person]);
-  if (!row) throw notFound('person');
-}
 
 async function listAll(ctx: Ctx): Promise<Reply> {
   return collection(ctx, LIST_SQL, [ctx.params.person], () => personMustExist(ctx));

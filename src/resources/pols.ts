@@ -6,6 +6,7 @@ import { withEvent } from '../events/outbox.js';
 import { collection } from './collection.js';
 import type { Ctx, RouteDef } from './types.js';
 import { checkBodyId } from './validate.js';
+import { personMustExist } from './lookups.js';
 
 /** Pages of life: each person's Book of Life, ordered by page_date. */
 
@@ -17,10 +18,6 @@ const BOOK_SQL = `SELECT id AS k, ${PAGE_JSON} AS j FROM pols
     OR (${DATE_KEY}, id) > (SELECT ${DATE_KEY}, id FROM pols WHERE id = $2))
   ORDER BY ${DATE_KEY}, id LIMIT $3`;
 
-async function personMustExist(ctx: Ctx): Promise<void> {
-  const row = await ctx.svc.db.one('person_exists', 'SELECT 1 AS one FROM people WHERE id = $1', [ctx.params.person]);
-  if (!row) throw notFound('person');
-}
 
 async function book(ctx: Ctx): Promise<Reply> {
   return collection(ctx, BOOK_SQL, [ctx.params.person], () => personMustExist(ctx));
