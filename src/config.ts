@@ -29,6 +29,13 @@ export interface Config {
   logLevel: string;
   logSampleRate: number;
   shutdownTimeoutMs: number;
+  trustedProxies: string;
+  metricsAllow: string;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxHeaderBytes: number;
+  spareWorker: boolean;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'number';
@@ -68,6 +75,13 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   logLevel: { env: 'LOG_LEVEL', kind: 'string', def: () => 'info', doc: 'pino level (`silent` to turn off)' },
   logSampleRate: { env: 'THALAMUS_LOG_SAMPLE_RATE', kind: 'number', def: () => 1, doc: 'Share of successful requests logged (errors always are)' },
   shutdownTimeoutMs: { env: 'THALAMUS_SHUTDOWN_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Longest wait for in-flight requests on stop' },
+  trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (addresses or CIDR, comma separated) whose `X-Forwarded-For`/`-Proto` are believed; empty: none' },
+  metricsAllow: { env: 'THALAMUS_METRICS_ALLOW', kind: 'string', def: () => '127.0.0.1,::1', doc: 'Client addresses (or CIDR) allowed to read `GET /metrics`; empty: /metrics off' },
+  maxConnections: { env: 'THALAMUS_MAX_CONNECTIONS', kind: 'int', def: () => 10000, doc: 'Open connections per worker (node:http transport; for uWS limit them in the reverse proxy)' },
+  headersTimeoutMs: { env: 'THALAMUS_HEADERS_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Time a client has to send the request headers (node:http; uWS closes connections idle for 10 s)' },
+  requestTimeoutMs: { env: 'THALAMUS_REQUEST_TIMEOUT_MS', kind: 'int', def: () => 30000, doc: 'Time a client has to send the whole request, body included (node:http)' },
+  spareWorker: { env: 'THALAMUS_SPARE_WORKER', kind: 'bool', def: () => true, doc: 'Keep one started, connected, not-listening worker to replace a crashed one at once' },
+  maxHeaderBytes: { env: 'THALAMUS_MAX_HEADER_BYTES', kind: 'int', def: () => 16384, doc: 'Request line + headers size limit (node:http; uWS has its own fixed limit)' },
 };
 
 export class ConfigError extends Error {}

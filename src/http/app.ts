@@ -3,6 +3,8 @@ import type { Principal } from '../auth/principal.js';
 import { dbErrorToHttp } from '../db/errors.js';
 import { errorBody, httpError, HttpError } from '../errors.js';
 import type { Ctx, Operation, RouteDef, Services } from '../resources/types.js';
+import { Metrics } from '../metrics/metrics.js';
+import { TrustedProxies } from './client-address.js';
 import { json } from './reply.js';
 import { Router } from './router.js';
 import type { Reply, Request } from './types.js';
@@ -26,6 +28,9 @@ export class App {
   readonly router = new Router<Operation>();
   private readonly _anyOrigin: boolean;
   private readonly _origins: Set<string>;
+  /** Counters for /metrics: plain numbers, summed over workers by the primary on scrape. */
+  readonly metrics = new Metrics();
+  private readonly _trusted: TrustedProxies;
 
   constructor(
     private readonly _svc: Services,
@@ -35,6 +40,7 @@ export class App {
     const origins = _svc.config.corsOrigins.split(',').map((s) => s.trim()).filter(Boolean);
     this._anyOrigin = origins.includes('*');
     this._origins = new Set(origins);
+    this._trusted = new TrustedProxies(_svc.config.trustedProxies ?? '');
   }
 
   /** Body limit for a path, known before the body is read. */
@@ -47,6 +53,7 @@ export class App {
     let principal: Principal | null = null;
     let pattern = '-';
     let reply: Reply;
+    if (!this._trusted.empty) req.remoteAddress = this._trusted.clientAddress(req.remoteAddress, req.headers.xForwardedFor);
     try {
       const m = this.router.match(req.method, req.path);
       switch (m.kind) {
@@ -67,8 +74,16 @@ export class App {
           if (m.params.person !== undefined) m.params.person = m.params.person.toUpperCase();
           const ctx: Ctx = { req, params: m.params, principal: null, query: new URLSearchParams(req.query), svc: this._svc };
           if (op.endpoint !== null) {
-            principal = this._svc.auth.cached(req.headers.authorization) ?? (await this._svc.auth.authenticate(req.headers.authorization));
-            if (!principal) throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
+            principal = this._svc.auth.cached(req.headers.authorization);
+            if (principal) this.metrics.authCacheHits++;
+            else {
+              this.metrics.authCacheMisses++;
+              principal = await this._svc.auth.authenticate(req.headers.authorization);
+            }
+            if (!principal) {
+              this.metrics.authFailures++;
+              throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
+            }
             ctx.principal = principal;
             const owner = op.owner ? op.owner(ctx) : (m.params.person ?? null);
             if (!this._svc.acl.allows(principal, req.method, op.endpoint, owner)) {
@@ -83,7 +98,9 @@ export class App {
       reply = this._fail(err, req, pattern);
     }
     this._cors(req, reply);
-    this._logLine(req, reply.status, pattern, principal, started);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.observe(req.method, pattern, reply.status, seconds);
+    this._logLine(req, reply.status, pattern, principal, seconds);
     return reply;
   }
 
@@ -117,11 +134,11 @@ export class App {
     };
   }
 
-  private _logLine(req: Request, status: number, route: string, p: Principal | null, started: bigint): void {
+  private _logLine(req: Request, status: number, route: string, p: Principal | null, seconds: number): void {
     const log = this._svc.log;
     if (status < 400 && this._svc.config.logSampleRate < 1 && Math.random() >= this._svc.config.logSampleRate) return;
     if (!log.isLevelEnabled('info')) return;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const ms = seconds * 1000;
     log.info({ method: req.method, route, status, ms: Math.round(ms * 100) / 100, user: p?.id, remote: req.remoteAddress }, 'request');
   }
 }

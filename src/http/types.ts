@@ -20,6 +20,7 @@ export interface RequestHeaders {
   ifNoneMatch: string;
   accessControlRequestMethod: string;
   xForwardedFor: string;
+  xForwardedProto: string;
 }
 
 export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
@@ -30,6 +31,7 @@ export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
   ['ifNoneMatch', 'if-none-match'],
   ['accessControlRequestMethod', 'access-control-request-method'],
   ['xForwardedFor', 'x-forwarded-for'],
+  ['xForwardedProto', 'x-forwarded-proto'],
 ];
 
 export type Chunk = string | Buffer;

@@ -32,6 +32,8 @@ export class UwsTransport implements Transport {
   private readonly _app: TemplatedApp;
   private _token: us_listen_socket | null = null;
   private _inflight = 0;
+  private _started = 0;
+  private _draining = false;
 
   constructor(
     private readonly _uws: UwsModule,
@@ -43,6 +45,15 @@ export class UwsTransport implements Transport {
 
   get inflight(): number {
     return this._inflight;
+  }
+
+  get started(): number {
+    return this._started;
+  }
+
+  drain(): void {
+    this._draining = true;
+    this.close();
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -81,6 +92,7 @@ export class UwsTransport implements Transport {
       body: null,
     };
     this._inflight++;
+    this._started++;
     if (!BODY_METHODS.has(request.method)) {
       void this._dispatch(res, state, request);
       return;
@@ -132,8 +144,8 @@ export class UwsTransport implements Transport {
       else {
         res.cork(() => {
           writeHead(res, reply);
-          if (reply.body !== undefined) res.end(reply.body);
-          else res.end();
+          // While draining, uWS adds `Connection: close` and closes once the answer is out.
+          res.end(reply.body ?? '', this._draining);
         });
       }
     } catch {
@@ -145,7 +157,11 @@ export class UwsTransport implements Transport {
 
   /** Writes a stream chunk by chunk; waits for onWritable when the socket is full. */
   private async _pump(res: HttpResponse, state: State, reply: Reply, stream: AsyncIterable<Chunk>): Promise<void> {
-    res.cork(() => writeHead(res, reply));
+    const closeAfter = this._draining;
+    res.cork(() => {
+      writeHead(res, reply);
+      if (closeAfter) res.writeHeader('Connection', 'close');
+    });
     try {
       for await (const chunk of stream) {
         if (state.aborted) break;
@@ -173,7 +189,7 @@ export class UwsTransport implements Transport {
       }
       return;
     }
-    if (!state.aborted) res.cork(() => res.end());
+    if (!state.aborted) res.cork(() => res.end('', closeAfter));
   }
 }
 

@@ -1,4 +1,5 @@
 import { routes as login } from './login.js';
+import { routes as metrics } from './metrics.js';
 import { routes as password } from './password.js';
 import { routes as people } from './people.js';
 import { routes as personalDocs } from './personal-docs.js';
@@ -17,4 +18,5 @@ export const ROUTES: RouteDef[] = [
   ...domiciliaryUnitRoutes,
   ...institutionRoutes,
   ...password,
+  ...metrics,
 ];

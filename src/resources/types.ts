@@ -17,6 +17,8 @@ export interface Services {
   csrfKey: Buffer;
   version: string;
   transport: string;
+  /** Prometheus text for the whole server (every worker); absent outside a worker. */
+  metricsText?: () => Promise<string>;
 }
 
 export interface Ctx {
