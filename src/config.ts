@@ -36,6 +36,7 @@ export interface Config {
   requestTimeoutMs: number;
   maxHeaderBytes: number;
   spareWorker: boolean;
+  readDatabaseUrl: string;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'number';
@@ -80,6 +81,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   maxConnections: { env: 'THALAMUS_MAX_CONNECTIONS', kind: 'int', def: () => 10000, doc: 'Open connections per worker (node:http transport; for uWS limit them in the reverse proxy)' },
   headersTimeoutMs: { env: 'THALAMUS_HEADERS_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Time a client has to send the request headers (node:http; uWS closes connections idle for 10 s)' },
   requestTimeoutMs: { env: 'THALAMUS_REQUEST_TIMEOUT_MS', kind: 'int', def: () => 30000, doc: 'Time a client has to send the whole request, body included (node:http)' },
+  readDatabaseUrl: { env: 'READ_DATABASE_URL', kind: 'string', def: () => '', secret: true, doc: 'Optional streaming replica for collection reads (single records and writes stay on DATABASE_URL)' },
   spareWorker: { env: 'THALAMUS_SPARE_WORKER', kind: 'bool', def: () => true, doc: 'Keep one started, connected, not-listening worker to replace a crashed one at once' },
   maxHeaderBytes: { env: 'THALAMUS_MAX_HEADER_BYTES', kind: 'int', def: () => 16384, doc: 'Request line + headers size limit (node:http; uWS has its own fixed limit)' },
 };

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { Acl } from '../auth/acl.js';
-import { loadConfig, maskUrl, type Config } from '../config.js';
+import { ConfigError, loadConfig, maskUrl, type Config } from '../config.js';
+import { TrustedProxies } from '../http/client-address.js';
 import { startEmbedded, type Embedded } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { seedDemo } from '../db/seed-demo.js';
@@ -15,7 +16,7 @@ import { VERSION } from '../version.js';
 export async function runPrimary(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'thalamus');
-  Acl.fromFile(config.rolesFile); // fail fast on a broken roles file, before forking
+  checkFiles(config); // fail fast on a broken roles file or address list, before forking
   let embedded: Embedded | null = null;
   let url = config.databaseUrl;
   if (!url) {
@@ -30,7 +31,7 @@ export async function runPrimary(): Promise<void> {
     await seedDemo(url);
     log.info('demo data loaded');
   }
-  const dbLabel = embedded ? `embedded (${config.dataDir})` : maskUrl(url);
+  const dbLabel = (embedded ? `embedded (${config.dataDir})` : maskUrl(url)) + (config.readDatabaseUrl ? `, collection reads from ${maskUrl(config.readDatabaseUrl)}` : '');
   new Supervisor(config, log, url, embedded, dbLabel).start();
 }
 
@@ -164,7 +165,7 @@ class Supervisor {
     let next: Config;
     try {
       next = loadConfig();
-      Acl.fromFile(next.rolesFile);
+      checkFiles(next);
     } catch (err) {
       this._counters.reloadFailures++;
       this._log.error({ err: (err as Error).message }, `reload rejected: ${(err as Error).message}; the running workers keep the old configuration`);
@@ -233,6 +234,17 @@ class Supervisor {
     await this._embedded?.stop().catch(() => undefined);
     this._log.info('stopped');
     process.exit(0);
+  }
+}
+
+/** What workers would otherwise only find broken after the fork. */
+function checkFiles(config: Config): void {
+  Acl.fromFile(config.rolesFile);
+  try {
+    new TrustedProxies(config.trustedProxies);
+    new TrustedProxies(config.metricsAllow);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
 }
 

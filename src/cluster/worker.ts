@@ -27,6 +27,16 @@ export async function runWorker(): Promise<void> {
     connectionTimeoutMs: config.connectionTimeoutMs,
     applicationName: 'thalamus',
   });
+  const readDb = config.readDatabaseUrl
+    ? new Db({
+        url: config.readDatabaseUrl,
+        poolSize: config.poolSize,
+        preparedStatements: config.preparedStatements,
+        statementTimeoutMs: config.statementTimeoutMs,
+        connectionTimeoutMs: config.connectionTimeoutMs,
+        applicationName: 'thalamus-read',
+      })
+    : undefined;
   const cache = new CredentialCache(config.authCacheSize, config.authCacheTtlMs);
   const invalidator = new CacheInvalidator(db, cache, config.authInvalidationPollMs, log);
   await invalidator.start();
@@ -41,6 +51,7 @@ export async function runWorker(): Promise<void> {
     csrfKey: Buffer.from(meta.value, 'base64'),
     version: VERSION,
     transport: '',
+    readDb,
   };
   const app = new App(svc, ROUTES);
   const transport = createTransport(config.transport, app, config);
@@ -56,6 +67,7 @@ export async function runWorker(): Promise<void> {
     if (listening) await drain(transport, config.shutdownTimeoutMs);
     invalidator.stop();
     await db.end().catch(() => undefined);
+    await readDb?.end().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -19,6 +19,8 @@ export interface Services {
   transport: string;
   /** Prometheus text for the whole server (every worker); absent outside a worker. */
   metricsText?: () => Promise<string>;
+  /** A streaming replica for collection reads (READ_DATABASE_URL); absent: `db`. */
+  readDb?: Db;
 }
 
 export interface Ctx {
