@@ -64,7 +64,13 @@ export async function runWorker(): Promise<void> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (listening) await drain(transport, config.shutdownTimeoutMs);
+    if (listening) {
+      const started = Date.now();
+      const left = await drain(transport, config.shutdownTimeoutMs);
+      if (left > 0) log.warn({ inflight: left, ms: Date.now() - started }, 'shutdown timeout: closing with requests in flight');
+      else log.info({ ms: Date.now() - started }, 'drained');
+      log.flush();
+    }
     invalidator.stop();
     await db.end().catch(() => undefined);
     await readDb?.end().catch(() => undefined);
@@ -101,8 +107,9 @@ const QUIET_MS = 300;
 /**
  * Stop accepting; keep answering requests on open connections (each answer closes its
  * connection) until nothing is in flight and no request came for QUIET_MS, or the timeout.
+ * Returns the requests still in flight at the end.
  */
-async function drain(transport: Transport, timeoutMs: number): Promise<void> {
+async function drain(transport: Transport, timeoutMs: number): Promise<number> {
   transport.drain();
   const deadline = Date.now() + timeoutMs;
   let seen = transport.started;
@@ -112,8 +119,9 @@ async function drain(transport: Transport, timeoutMs: number): Promise<void> {
     if (transport.started !== seen || transport.inflight > 0) {
       seen = transport.started;
       quietSince = Date.now();
-    } else if (Date.now() - quietSince >= QUIET_MS) return;
+    } else if (Date.now() - quietSince >= QUIET_MS) return 0;
   }
+  return transport.inflight;
 }
 
 /** Counts connection requests that find the pool exhausted (they queue): the pool-waits metric. */

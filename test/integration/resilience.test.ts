@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,9 +15,11 @@ import { LoadLoop, summarise, TcpProxy, type Sample } from '../helpers/load.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The primary's children, from /proc (no subprocess: the load loop shares this event loop). */
 function workerPids(server: TestServer): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(server.proc.pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    const pid = server.proc.pid!;
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -120,6 +121,7 @@ for (const transport of ['uws', 'node'] as const) {
       // Refused connections after the listener closed were never accepted; everything else must have succeeded.
       const inflightFailures = samples.filter((s) => (s.error !== undefined && s.error !== 'ECONNREFUSED') || s.status >= 500);
       t.diagnostic(`SIGTERM: ${samples.length} requests, ${inflightFailures.length} failed in flight, exit ${code} after ${stoppedMs} ms ${JSON.stringify(summarise(samples))}`);
+      t.diagnostic(server.logs.filter((l) => !l.includes('"msg":"request"')).slice(-6).join('\n'));
       assert.equal(code, 0, 'the server exits 0');
       assert.match(slowAnswer, /^HTTP\/1\.1 201/, `the upload in flight was answered: ${slowAnswer.slice(0, 80)}`);
       assert.equal(inflightFailures.length, 0, `no accepted request failed: ${JSON.stringify(inflightFailures.slice(0, 5))}`);
