@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 WORK=$(mktemp -d /tmp/thalamus-scale.XXXXXX)
-chmod 755 "$WORK"
+chmod 1777 "$WORK"   # the postgres user writes its clusters, logs and sockets here
 PIDS=()
 FAILED=0
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
@@ -61,7 +61,7 @@ sed -e "s/^thalamus = .*/federation = host=127.0.0.1 port=$P_PORT dbname=federat
     -e "s|^logfile = .*|logfile = $WORK/pgbouncer.log|" -e "s|^pidfile = .*|pidfile = $WORK/pgbouncer.pid|" \
     -e "s/^admin_users = .*/admin_users = thalamus/" \
     "$ROOT/ops/pgbouncer.ini" > "$WORK/pgbouncer.ini"
-touch "$WORK/pgbouncer.log"; chown postgres "$WORK/pgbouncer.log"; chmod 777 "$WORK"
+touch "$WORK/pgbouncer.log"; chown postgres "$WORK/pgbouncer.log"
 pgbouncer -d -u postgres "$WORK/pgbouncer.ini"
 sleep 1
 
