@@ -80,7 +80,8 @@ for f in a b; do
 done
 
 log "nginx (TLS) on $NGINX_PORT, upstream pool of both instances"
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
 site=$(python3 - "$ROOT/ops/nginx-thalamus.conf" "$A_PORT" "$B_PORT" "$NGINX_PORT" "$WORK" <<'PY'
 import re, sys
 conf, a, b, port, work = sys.argv[1:]

@@ -21,6 +21,8 @@ export function loadNativeUws(): UwsModule | null {
 
 interface State {
   aborted: boolean;
+  /** The client sent `Connection: close`: say so in the answer, then close. */
+  close: boolean;
   /** Resolves a writer waiting for the socket to drain (or for the abort). */
   wake: (() => void) | null;
 }
@@ -75,7 +77,7 @@ export class UwsTransport implements Transport {
   }
 
   private _onRequest(res: HttpResponse, req: HttpRequest): void {
-    const state: State = { aborted: false, wake: null };
+    const state: State = { aborted: false, close: /close/i.test(req.getHeader('connection')), wake: null };
     res.onAborted(() => {
       state.aborted = true;
       state.wake?.();
@@ -128,7 +130,7 @@ export class UwsTransport implements Transport {
     if (state.aborted) return;
     state.aborted = true; // nothing more may touch res
     res.cork(() => {
-      res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json');
+      res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json').writeHeader('Connection', 'close');
       res.end(errorBody(httpError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit`)), true);
     });
   }
@@ -142,10 +144,13 @@ export class UwsTransport implements Transport {
       }
       if (reply.stream) await this._pump(res, state, reply, reply.stream);
       else {
+        const close = this._draining || state.close;
         res.cork(() => {
           writeHead(res, reply);
-          // While draining, uWS adds `Connection: close` and closes once the answer is out.
-          res.end(reply.body ?? '', this._draining);
+          // While draining (or when asked) the client must learn that the connection ends here;
+          // uWS closes it once the answer is out but does not say so itself.
+          if (close) res.writeHeader('Connection', 'close');
+          res.end(reply.body ?? '', close);
         });
       }
     } catch {
@@ -157,7 +162,7 @@ export class UwsTransport implements Transport {
 
   /** Writes a stream chunk by chunk; waits for onWritable when the socket is full. */
   private async _pump(res: HttpResponse, state: State, reply: Reply, stream: AsyncIterable<Chunk>): Promise<void> {
-    const closeAfter = this._draining;
+    const closeAfter = this._draining || state.close;
     res.cork(() => {
       writeHead(res, reply);
       if (closeAfter) res.writeHeader('Connection', 'close');
