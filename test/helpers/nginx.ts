@@ -48,7 +48,7 @@ ${site}
       } catch {
         // already gone
       }
-      setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500).unref();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
