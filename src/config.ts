@@ -45,6 +45,13 @@ export interface Config {
   eventsPollMs: number;
   eventsFastPollMs: number;
   eventsWsBufferBytes: number;
+  metricsAllow: string;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxHeaderBytes: number;
+  spareWorker: boolean;
+  readDatabaseUrl: string;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'number';
@@ -84,7 +91,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   throttleAccountFailures: { env: 'THALAMUS_THROTTLE_ACCOUNT_FAILURES', kind: 'int', def: () => 10, doc: 'Failed logins of one account within the window that lock it (429); 0 disables' },
   throttleAddressFailures: { env: 'THALAMUS_THROTTLE_ADDRESS_FAILURES', kind: 'int', def: () => 100, doc: 'Failed logins from one client address within the window that lock it out (429); 0 disables' },
   throttleWindowMs: { env: 'THALAMUS_THROTTLE_WINDOW_MS', kind: 'int', def: () => 900000, doc: 'Failure counting window, and how long a lock lasts' },
-  trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed; empty: none' },
+  trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (addresses or CIDR, comma separated) whose `X-Forwarded-For`/`-Proto` are believed; empty: none' },
   auditEnabled: { env: 'THALAMUS_AUDIT', kind: 'bool', def: () => true, doc: 'Append every access to person-linked data to the `audit` table' },
   auditFlushMs: { env: 'THALAMUS_AUDIT_FLUSH_MS', kind: 'int', def: () => 100, doc: 'Longest time an audit record waits in a worker before it is written' },
   auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once' },
@@ -100,6 +107,13 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   eventsPollMs: { env: 'THALAMUS_EVENTS_POLL_MS', kind: 'int', def: () => 1000, doc: 'Safety-net poll of the event table when LISTEN/NOTIFY works' },
   eventsFastPollMs: { env: 'THALAMUS_EVENTS_FAST_POLL_MS', kind: 'int', def: () => 50, doc: 'Poll of the event table where notifications do not arrive (embedded database, poolers)' },
   eventsWsBufferBytes: { env: 'THALAMUS_EVENTS_WS_BUFFER_BYTES', kind: 'int', def: () => 1048576, doc: 'Bytes buffered for a slow WebSocket subscriber before it is disconnected' },
+  metricsAllow: { env: 'THALAMUS_METRICS_ALLOW', kind: 'string', def: () => '127.0.0.1,::1', doc: 'Client addresses (or CIDR) allowed to read `GET /metrics`; empty: /metrics off' },
+  maxConnections: { env: 'THALAMUS_MAX_CONNECTIONS', kind: 'int', def: () => 10000, doc: 'Open connections per worker (node:http transport; for uWS limit them in the reverse proxy)' },
+  headersTimeoutMs: { env: 'THALAMUS_HEADERS_TIMEOUT_MS', kind: 'int', def: () => 10000, doc: 'Time a client has to send the request headers (node:http; uWS closes connections idle for 10 s)' },
+  requestTimeoutMs: { env: 'THALAMUS_REQUEST_TIMEOUT_MS', kind: 'int', def: () => 30000, doc: 'Time a client has to send the whole request, body included (node:http)' },
+  readDatabaseUrl: { env: 'READ_DATABASE_URL', kind: 'string', def: () => '', secret: true, doc: 'Optional streaming replica for collection reads (single records and writes stay on DATABASE_URL)' },
+  spareWorker: { env: 'THALAMUS_SPARE_WORKER', kind: 'bool', def: () => true, doc: 'Keep one started, connected, not-listening worker to replace a crashed one at once' },
+  maxHeaderBytes: { env: 'THALAMUS_MAX_HEADER_BYTES', kind: 'int', def: () => 16384, doc: 'Request line + headers size limit (node:http; uWS has its own fixed limit)' },
 };
 
 export class ConfigError extends Error {}

@@ -24,7 +24,7 @@ export function auditRequest(
     endpoint: target.endpoint,
     person: p.person ?? (target.owner || null),
     record: p.doc ?? p.page ?? p.pol ?? p.person ?? null,
-    client: svc.clientAddress.of(req),
+    client: req.remoteAddress,
     status,
   });
 }

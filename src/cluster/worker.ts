@@ -9,10 +9,10 @@ import { Throttle } from '../auth/throttle.js';
 import { loadConfig } from '../config.js';
 import { Db } from '../db/db.js';
 import { App } from '../http/app.js';
-import { ClientAddress } from '../http/client-address.js';
-import { createTransport } from '../http/transport.js';
+import { createTransport, type Transport } from '../http/transport.js';
 import { EventHub } from '../events/hub.js';
 import { createLogger } from '../log.js';
+import { WorkerMetricsLink } from '../metrics/ipc.js';
 import { eventsWsRoute } from '../resources/events.js';
 import { ROUTES } from '../resources/index.js';
 import type { Services } from '../resources/types.js';
@@ -32,6 +32,16 @@ export async function runWorker(): Promise<void> {
     connectionTimeoutMs: config.connectionTimeoutMs,
     applicationName: 'thalamus',
   });
+  const readDb = config.readDatabaseUrl
+    ? new Db({
+        url: config.readDatabaseUrl,
+        poolSize: config.poolSize,
+        preparedStatements: config.preparedStatements,
+        statementTimeoutMs: config.statementTimeoutMs,
+        connectionTimeoutMs: config.connectionTimeoutMs,
+        applicationName: 'thalamus-read',
+      })
+    : undefined;
   const cache = new CredentialCache(config.authCacheSize, config.authCacheTtlMs);
   const invalidator = new CacheInvalidator(db, cache, config.authInvalidationPollMs, log);
   await invalidator.start();
@@ -65,33 +75,89 @@ export async function runWorker(): Promise<void> {
     version: VERSION,
     transport: '',
     events,
-    clientAddress: new ClientAddress(config.trustedProxies),
     audit,
+    readDb,
   };
   const app = new App(svc, ROUTES);
-  const transport = createTransport(config.transport, app, [eventsWsRoute(svc)]);
+  const transport = createTransport(config.transport, app, config, [eventsWsRoute(svc)]);
   svc.transport = transport.name;
-  await transport.listen(config.host, config.port);
-  process.send?.({ type: 'ready', transport: transport.name });
-
+  countPoolWaits(db, config.poolSize, () => app.metrics.poolWaits++);
+  const link = new WorkerMetricsLink(() => app.metrics.snapshot(db.pool, transport.inflight));
+  svc.metricsText = () => link.scrape();
   let stopping = false;
+  let listening = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    transport.close();
+    if (listening) {
+      const started = Date.now();
+      const left = await drain(transport, config.shutdownTimeoutMs);
+      if (left > 0) log.warn({ inflight: left, ms: Date.now() - started }, 'shutdown timeout: closing with requests in flight');
+      else log.info({ ms: Date.now() - started }, 'drained');
+      log.flush();
+    }
     invalidator.stop();
     events.stop();
     await listener?.stop();
-    const deadline = Date.now() + config.shutdownTimeoutMs;
-    while (transport.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await audit?.close().catch(() => undefined);
     await db.end().catch(() => undefined);
+    await readDb?.end().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  // A terminal hang-up reaches the whole process group: reloads are the primary's business.
+  process.on('SIGHUP', () => undefined);
+  let activate: (() => void) | null = null;
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'shutdown') void stop();
+    else if (m?.type === 'activate') activate?.();
   });
   process.on('disconnect', () => void stop());
+
+  // A spare is started and connected but does not listen until a worker dies: recovery then
+  // costs one IPC message, not a process start (seconds on a loaded host).
+  if (process.env.THALAMUS_INTERNAL_SPARE === '1') {
+    await new Promise<void>((resolve) => {
+      activate = resolve;
+      process.send?.({ type: 'standby' });
+    });
+    if (stopping) return;
+  }
+  await transport.listen(config.host, config.port);
+  listening = true;
+  process.send?.({ type: 'ready', transport: transport.name });
+}
+
+/** Requests that arrive within this long of the previous one mean a keep-alive client is still busy. */
+const QUIET_MS = 300;
+
+/**
+ * Stop accepting; keep answering requests on open connections (each answer closes its
+ * connection) until nothing is in flight and no request came for QUIET_MS, or the timeout.
+ * Returns the requests still in flight at the end.
+ */
+async function drain(transport: Transport, timeoutMs: number): Promise<number> {
+  transport.drain();
+  const deadline = Date.now() + timeoutMs;
+  let seen = transport.started;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (transport.started !== seen || transport.inflight > 0) {
+      seen = transport.started;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= QUIET_MS) return 0;
+  }
+  return transport.inflight;
+}
+
+/** Counts connection requests that find the pool exhausted (they queue): the pool-waits metric. */
+function countPoolWaits(db: Db, max: number, onWait: () => void): void {
+  const pool = db.pool as unknown as { connect: (...args: unknown[]) => unknown; idleCount: number; totalCount: number };
+  const connect = pool.connect.bind(pool);
+  pool.connect = (...args: unknown[]) => {
+    if (pool.idleCount === 0 && pool.totalCount >= max) onWait();
+    return connect(...args);
+  };
 }

@@ -4,7 +4,9 @@ import type { Principal } from '../auth/principal.js';
 import { dbErrorToHttp } from '../db/errors.js';
 import { errorBody, httpError, HttpError } from '../errors.js';
 import type { Ctx, Operation, RouteDef, Services } from '../resources/types.js';
+import { Metrics } from '../metrics/metrics.js';
 import { errorPage, wantsHtml } from '../pages/error-page.js';
+import { normalise, TrustedProxies } from './client-address.js';
 import { html, json } from './reply.js';
 import { Router } from './router.js';
 import type { Reply, Request } from './types.js';
@@ -28,6 +30,9 @@ export class App {
   readonly router = new Router<Operation>();
   private readonly _anyOrigin: boolean;
   private readonly _origins: Set<string>;
+  /** Counters for /metrics: plain numbers, summed over workers by the primary on scrape. */
+  readonly metrics = new Metrics();
+  private readonly _trusted: TrustedProxies;
 
   constructor(
     private readonly _svc: Services,
@@ -37,6 +42,7 @@ export class App {
     const origins = _svc.config.corsOrigins.split(',').map((s) => s.trim()).filter(Boolean);
     this._anyOrigin = origins.includes('*');
     this._origins = new Set(origins);
+    this._trusted = new TrustedProxies(_svc.config.trustedProxies ?? '');
   }
 
   /** Body limit for a path, known before the body is read. */
@@ -50,6 +56,9 @@ export class App {
     let pattern = '-';
     let audited: { endpoint: string; params: Record<string, string>; owner: string | null } | null = null;
     let reply: Reply;
+    // The client's address, once, for throttling, audit and logs: the peer (uWS spells IPv4
+    // peers as long IPv6), or X-Forwarded-For when the peer is a trusted proxy.
+    req.remoteAddress = this._trusted.empty ? normalise(req.remoteAddress) : this._trusted.clientAddress(req.remoteAddress, req.headers.xForwardedFor);
     try {
       const m = this.router.match(req.method, req.path);
       switch (m.kind) {
@@ -75,10 +84,16 @@ export class App {
           if (m.params.person !== undefined) m.params.person = m.params.person.toUpperCase();
           const ctx: Ctx = { req, params: m.params, principal: null, query: new URLSearchParams(req.query), svc: this._svc };
           if (op.endpoint !== null) {
-            principal =
-              this._svc.auth.cached(req.headers.authorization) ??
-              (await this._svc.auth.authenticate(req.headers.authorization, this._svc.clientAddress.of(req)));
-            if (!principal) throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
+            principal = this._svc.auth.cached(req.headers.authorization);
+            if (principal) this.metrics.authCacheHits++;
+            else {
+              this.metrics.authCacheMisses++;
+              principal = await this._svc.auth.authenticate(req.headers.authorization, req.remoteAddress);
+            }
+            if (!principal) {
+              this.metrics.authFailures++;
+              throw httpError('UNAUTHENTICATED', 'authentication required: HTTP Basic with your federation ID and password', UNAUTHORIZED_HEADERS);
+            }
             ctx.principal = principal;
             const owner = op.owner ? op.owner(ctx) : (m.params.person ?? null);
             if (this._svc.audit) audited = { endpoint: op.endpoint, params: m.params, owner };
@@ -95,7 +110,9 @@ export class App {
     }
     if (audited && principal) auditRequest(this._svc, req, principal, audited, reply.status);
     this._cors(req, reply);
-    this._logLine(req, reply.status, pattern, principal, started);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.observe(req.method, pattern, reply.status, seconds);
+    this._logLine(req, reply.status, pattern, principal, seconds);
     return reply;
   }
 
@@ -129,11 +146,11 @@ export class App {
     };
   }
 
-  private _logLine(req: Request, status: number, route: string, p: Principal | null, started: bigint): void {
+  private _logLine(req: Request, status: number, route: string, p: Principal | null, seconds: number): void {
     const log = this._svc.log;
     if (status < 400 && this._svc.config.logSampleRate < 1 && Math.random() >= this._svc.config.logSampleRate) return;
     if (!log.isLevelEnabled('info')) return;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const ms = seconds * 1000;
     log.info({ method: req.method, route, status, ms: Math.round(ms * 100) / 100, user: p?.id, remote: req.remoteAddress }, 'request');
   }
 }

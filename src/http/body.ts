@@ -1,4 +1,5 @@
 import { httpError, unprocessable } from '../errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,6 +29,7 @@ export function parseJsonObject(body: Buffer | null): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw unprocessable('request body must be a JSON object');
   }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw unprocessable(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
 }
 

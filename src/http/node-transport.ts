@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { errorBody, httpError } from '../errors.js';
 import type { App } from './app.js';
 import { HEADER_NAMES, type Chunk, type Request, type RequestHeaders } from './types.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportLimits } from './transport.js';
 
 const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
 
@@ -12,14 +12,52 @@ export class NodeTransport implements Transport {
   readonly name = 'node:http';
   private readonly _server: Server;
   private _inflight = 0;
+  private _started = 0;
+  private _draining = false;
 
-  constructor(private readonly _handler: App) {
-    this._server = createServer({ keepAliveTimeout: 10000, requestTimeout: 30000, headersTimeout: 10000 }, (req, res) => this._onRequest(req, res));
+  constructor(
+    private readonly _handler: App,
+    limits: TransportLimits = { maxConnections: 10000, headersTimeoutMs: 10000, requestTimeoutMs: 30000, maxHeaderBytes: 16384 },
+  ) {
+    // headersTimeout and requestTimeout end slowloris clients (408 then close); node checks them every connectionsCheckingInterval.
+    this._server = createServer(
+      {
+        keepAliveTimeout: 10000,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        maxHeaderSize: limits.maxHeaderBytes,
+      },
+      (req, res) => this._onRequest(req, res),
+    );
+    this._server.maxConnections = limits.maxConnections;
+    // Malformed request lines and headers: a 400 and close, never a crash (node's default, made explicit).
+    this._server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const body = JSON.stringify({ error: status.slice(4).toLowerCase(), code: 'BAD_REQUEST' });
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
     this._server.on('upgrade', (_req, socket: Duplex) => declineUpgrade(socket));
   }
 
   get inflight(): number {
     return this._inflight;
+  }
+
+  get started(): number {
+    return this._started;
+  }
+
+  drain(): void {
+    this._draining = true;
+    // server.close() would also close idle keep-alive connections at once, racing a client that
+    // is just sending its next request on one (it would see a reset). Instead every further
+    // answer says `Connection: close`, and what stays idle is closed when the worker exits.
+    const closeIdle = this._server.closeIdleConnections;
+    this._server.closeIdleConnections = () => undefined;
+    this._server.close();
+    this._server.closeIdleConnections = closeIdle;
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -51,6 +89,8 @@ export class NodeTransport implements Transport {
       body: null,
     };
     this._inflight++;
+    this._started++;
+    if (this._draining) res.shouldKeepAlive = false;
     res.once('close', () => this._inflight--);
     if (!BODY_METHODS.has(request.method)) {
       req.resume();

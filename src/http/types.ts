@@ -22,6 +22,7 @@ export interface RequestHeaders {
   xForwardedFor: string;
   /** Optional so code that builds headers by hand need not name it. */
   accept?: string;
+  xForwardedProto: string;
 }
 
 export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
@@ -33,6 +34,7 @@ export const HEADER_NAMES: ReadonlyArray<[keyof RequestHeaders, string]> = [
   ['accessControlRequestMethod', 'access-control-request-method'],
   ['xForwardedFor', 'x-forwarded-for'],
   ['accept', 'accept'],
+  ['xForwardedProto', 'x-forwarded-proto'],
 ];
 
 export type Chunk = string | Buffer;

@@ -22,6 +22,8 @@ export function loadNativeUws(): UwsModule | null {
 
 interface State {
   aborted: boolean;
+  /** The client sent `Connection: close`: say so in the answer, then close. */
+  close: boolean;
   /** Resolves a writer waiting for the socket to drain (or for the abort). */
   wake: (() => void) | null;
 }
@@ -38,6 +40,8 @@ export class UwsTransport implements Transport {
   private readonly _app: TemplatedApp;
   private _token: us_listen_socket | null = null;
   private _inflight = 0;
+  private _started = 0;
+  private _draining = false;
 
   constructor(
     private readonly _uws: UwsModule,
@@ -123,6 +127,15 @@ export class UwsTransport implements Transport {
     return this._inflight;
   }
 
+  get started(): number {
+    return this._started;
+  }
+
+  drain(): void {
+    this._draining = true;
+    this.close();
+  }
+
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this._app.listen(host, port, (token) => {
@@ -142,7 +155,7 @@ export class UwsTransport implements Transport {
   }
 
   private _onRequest(res: HttpResponse, req: HttpRequest): void {
-    const state: State = { aborted: false, wake: null };
+    const state: State = { aborted: false, close: /close/i.test(req.getHeader('connection')), wake: null };
     res.onAborted(() => {
       state.aborted = true;
       state.wake?.();
@@ -159,6 +172,7 @@ export class UwsTransport implements Transport {
       body: null,
     };
     this._inflight++;
+    this._started++;
     if (!BODY_METHODS.has(request.method)) {
       void this._dispatch(res, state, request);
       return;
@@ -194,7 +208,7 @@ export class UwsTransport implements Transport {
     if (state.aborted) return;
     state.aborted = true; // nothing more may touch res
     res.cork(() => {
-      res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json');
+      res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json').writeHeader('Connection', 'close');
       res.end(errorBody(httpError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit`)), true);
     });
   }
@@ -208,10 +222,13 @@ export class UwsTransport implements Transport {
       }
       if (reply.stream) await this._pump(res, state, reply, reply.stream);
       else {
+        const close = this._draining || state.close;
         res.cork(() => {
           writeHead(res, reply);
-          if (reply.body !== undefined) res.end(reply.body);
-          else res.end();
+          // While draining (or when asked) the client must learn that the connection ends here;
+          // uWS closes it once the answer is out but does not say so itself.
+          if (close) res.writeHeader('Connection', 'close');
+          res.end(reply.body ?? '', close);
         });
       }
     } catch {
@@ -223,7 +240,11 @@ export class UwsTransport implements Transport {
 
   /** Writes a stream chunk by chunk; waits for onWritable when the socket is full. */
   private async _pump(res: HttpResponse, state: State, reply: Reply, stream: AsyncIterable<Chunk>): Promise<void> {
-    res.cork(() => writeHead(res, reply));
+    const closeAfter = this._draining || state.close;
+    res.cork(() => {
+      writeHead(res, reply);
+      if (closeAfter) res.writeHeader('Connection', 'close');
+    });
     try {
       for await (const chunk of stream) {
         if (state.aborted) break;
@@ -251,7 +272,7 @@ export class UwsTransport implements Transport {
       }
       return;
     }
-    if (!state.aborted) res.cork(() => res.end());
+    if (!state.aborted) res.cork(() => res.end('', closeAfter));
   }
 }
 

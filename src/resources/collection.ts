@@ -27,7 +27,9 @@ export async function collection(
   onEmpty?: () => Promise<void>,
 ): Promise<Reply> {
   const { limit, after } = parsePaging(ctx.query, MAX_PAGE);
-  const { config, db } = ctx.svc;
+  const { config } = ctx.svc;
+  // Collections may come from a replica (a little behind); single records and writes never do.
+  const db = ctx.svc.readDb ?? ctx.svc.db;
   const batch = limit !== null ? limit + 1 : config.collectionBatchSize;
   const reader = await db.cursor<KeyedJson>(sql, [...values, after, limit !== null ? limit + 1 : null], batch, config.collectionTimeoutMs);
   let first: KeyedJson[];

@@ -2,6 +2,7 @@ import { routes as apiDocs } from './api-docs.js';
 import { routes as events } from './events.js';
 import { routes as audit } from './audit.js';
 import { routes as login } from './login.js';
+import { routes as metrics } from './metrics.js';
 import { routes as password } from './password.js';
 import { routes as people } from './people.js';
 import { routes as personalDocs } from './personal-docs.js';
@@ -23,4 +24,5 @@ export const ROUTES: RouteDef[] = [
   ...apiDocs,
   ...events,
   ...audit,
+  ...metrics,
 ];

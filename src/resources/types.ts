@@ -5,7 +5,6 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { EventHub } from '../events/hub.js';
-import type { ClientAddress } from '../http/client-address.js';
 import type { Reply, Request } from '../http/types.js';
 import type { Logger } from '../log.js';
 
@@ -22,10 +21,12 @@ export interface Services {
   transport: string;
   /** The change feed of this worker; absent where it is not started. */
   events?: EventHub;
-  /** Who the client is (socket peer, or X-Forwarded-For from a trusted proxy). */
-  clientAddress: ClientAddress;
   /** Null when the audit trail is switched off. */
   audit: AuditLog | null;
+  /** Prometheus text for the whole server (every worker); absent outside a worker. */
+  metricsText?: () => Promise<string>;
+  /** A streaming replica for collection reads (READ_DATABASE_URL); absent: `db`. */
+  readDb?: Db;
 }
 
 export interface Ctx {
