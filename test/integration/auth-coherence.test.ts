@@ -93,10 +93,6 @@ test('NOTIFY alone keeps B coherent (polling slowed to a minute), also after the
     t.diagnostic(`NOTIFY-only invalidation after ${ms.toFixed(0)} ms`);
     assert.ok(ms < LIMIT_MS);
 
-    // Kill every listen connection: workers flush their caches and reconnect with backoff.
-    await withDb(db.url, (q) =>
-      q.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'thalamus-listen' AND datname = current_database()`),
-    );
     const listeners = async (): Promise<number> =>
       withDb(db.url, async (q) => {
         const r = await q.query<{ n: number }>(
@@ -104,9 +100,15 @@ test('NOTIFY alone keeps B coherent (polling slowed to a minute), also after the
         );
         return r.rows[0].n;
       });
+    // Kill every listen connection: workers flush their caches and reconnect with backoff.
+    const before = await listeners();
+    assert.ok(before >= 6, `every worker of A, B and C listens (spares too): ${before}`);
+    await withDb(db.url, (q) =>
+      q.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'thalamus-listen' AND datname = current_database()`),
+    );
     const deadline = Date.now() + 10000;
-    while ((await listeners()) < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await listeners(), 6, 'every worker of A, B and C listens again');
+    while ((await listeners()) < before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await listeners(), before, 'every worker of A, B and C listens again');
     const second = basic('COHNTF001', 'notify-pass-2');
     assert.ok((await spread(c, SPREAD, 'GET', '/people/COHNTF001', second)).every((x) => x.status === 200));
     assert.equal((await req(a, 'POST', '/password/COHNTF001', { auth: DEMO.root, body: { password: 'notify-pass-3' } })).status, 204);
