@@ -15,8 +15,8 @@ const MAX_PAGE = 1000;
 
 /**
  * Streams a collection: `[[{..}],[{..}]]` (Thalamus 0.9, the portal reads `person[0].id`) or
- * `[{..},{..}]` with `collections: "flat"`. The text comes from PostgreSQL through a cursor
- * and is never parsed. With `?limit=` the page is bounded and `Link: rel="next"` tells the next one.
+ * `[{..},{..}]` with `collections: "flat"`. The text comes from PostgreSQL (first batch by a
+ * plain query, the rest through a cursor) and is never parsed. With `?limit=` the page is bounded and `Link: rel="next"` tells the next one.
  *
  * `sql` takes `$n` (after key, or null) and `$n+1` (LIMIT, null = all) after `values`.
  */
@@ -28,21 +28,14 @@ export async function collection(
 ): Promise<Reply> {
   const { limit, after } = parsePaging(ctx.query, MAX_PAGE);
   const { config } = ctx.svc;
+  const flat = config.collections === 'flat';
   // Collections may come from a replica (a little behind); single records and writes never do.
   const db = ctx.svc.readDb ?? ctx.svc.db;
-  const batch = limit !== null ? limit + 1 : config.collectionBatchSize;
-  const reader = await db.cursor<KeyedJson>(sql, [...values, after, limit !== null ? limit + 1 : null], batch, config.collectionTimeoutMs);
-  let first: KeyedJson[];
-  try {
-    first = await reader.read();
-  } catch (err) {
-    await reader.close();
-    throw err;
-  }
-  if (first.length === 0 && after === null && onEmpty) {
-    await reader.close();
-    await onEmpty();
-  }
+  // The first batch is one plain query: a book of a few pages, or a page of results, costs one
+  // round trip and never opens a transaction or a cursor.
+  const firstSize = limit !== null ? limit + 1 : config.collectionBatchSize;
+  const first = (await db.query<KeyedJson>(statementName(sql), sql, [...values, after, firstSize])).rows;
+  if (first.length === 0 && after === null && onEmpty) await onEmpty();
   const headers: Record<string, string> = {};
   if (limit !== null) {
     if (first.length > limit) {
@@ -51,10 +44,21 @@ export async function collection(
       next.set('after', first[limit - 1].k);
       headers.Link = `<${ctx.req.path}?${next.toString()}>; rel="next"`;
     }
-    await reader.close();
-    return jsonStream(200, new CollectionStream(first, null, config.collections === 'flat'), headers);
+    return jsonStream(200, new CollectionStream(first, null, flat), headers);
   }
-  return jsonStream(200, new CollectionStream(first, reader, config.collections === 'flat'), headers);
+  if (first.length < firstSize) return jsonStream(200, new CollectionStream(first, null, flat), headers);
+  // More remain: stream the rest through a cursor that starts after the last key sent.
+  const rest = await db.cursor<KeyedJson>(sql, [...values, first[first.length - 1].k, null], config.collectionBatchSize, config.collectionTimeoutMs);
+  return jsonStream(200, new CollectionStream(first, rest, flat), headers);
+}
+
+const names = new Map<string, string>();
+
+/** A stable prepared-statement name per collection query. */
+function statementName(sql: string): string {
+  let name = names.get(sql);
+  if (!name) names.set(sql, (name = `collection_${names.size}`));
+  return name;
 }
 
 /**
