@@ -8,7 +8,7 @@ import type { Ctx, RouteDef } from './types.js';
 import { checkActive, checkBodyId, checkRoles, storedPassword } from './validate.js';
 
 /** A person as clients see it: the stored JSON without the password hash, `id` from the key. */
-export const PERSON_JSON = `((data - 'password') || jsonb_build_object('id', id))::text`;
+export const PERSON_JSON = `(CASE WHEN data ? 'id' THEN data - 'password' ELSE (data - 'password') || jsonb_build_object('id', id) END)::text`;
 
 const LIST_SQL = `SELECT id AS k, ${PERSON_JSON} AS j FROM people
   WHERE ($1::varchar IS NULL OR id > $1) ORDER BY id LIMIT $2`;
