@@ -10,7 +10,8 @@ const MAX_GAPS = 10000;
  * account's password, roles or active flag to `account_changes`, and each worker reads that
  * log every `pollMs`. The log, not a message, is the truth, so a change made on another
  * instance, by the CLI or by psql is seen too. If the log cannot be read the cache is dropped:
- * stale grants are worse than slow logins.
+ * stale grants are worse than slow logins. Other holders of a past authentication (the change
+ * feed's WebSocket subscriptions) hear of each changed account through onChange().
  */
 export class CacheInvalidator {
   private _last = 0n;
@@ -20,6 +21,7 @@ export class CacheInvalidator {
   /** Unseen sequence numbers below `_last` (transactions not yet committed, or rolled back). */
   private readonly _gaps = new Map<bigint, number>();
   private _again = false;
+  private readonly _listeners: Array<(id: string) => void> = [];
 
   constructor(
     private readonly _db: Db,
@@ -28,8 +30,13 @@ export class CacheInvalidator {
     private readonly _log: Logger,
   ) {}
 
+  /** Calls `fn` with the (upper-case) ID of every account whose credentials or grants changed. */
+  onChange(fn: (id: string) => void): void {
+    this._listeners.push(fn);
+  }
+
+  /** Reads the log even with the cache off: subscriptions still need to hear of changes. */
   async start(): Promise<void> {
-    if (!this._cache.enabled) return;
     const row = await this._db.one<{ seq: string }>('auth_changes_max', 'SELECT COALESCE(max(seq), 0)::text AS seq FROM account_changes');
     this._last = BigInt(row?.seq ?? '0');
     this._schedule();
@@ -73,7 +80,9 @@ export class CacheInvalidator {
       );
       for (const row of r.rows) {
         const seq = BigInt(row.seq);
-        this._cache.invalidate(row.id.toUpperCase());
+        const id = row.id.toUpperCase();
+        this._cache.invalidate(id);
+        for (const fn of this._listeners) fn(id);
         if (this._gaps.delete(seq)) continue;
         // Sequence numbers are taken at insert but become visible at commit, so a lower one
         // can appear after a higher one: remember the holes and look at them again for a while.

@@ -63,6 +63,8 @@ export async function runWorker(): Promise<void> {
   const acl = Acl.fromFile(config.rolesFile);
   const events = new EventHub(db, acl, url, config, log);
   await events.start();
+  // The credential log already tells who changed: their live subscriptions end too.
+  invalidator.onChange((id) => events.revokeAccount(id));
   const svc: Services = {
     config,
     db,

@@ -23,7 +23,6 @@ export interface LiveSubscriber {
   revoke(): void;
 }
 
-const ACCOUNT_CHECK_MS = 500;
 
 /**
  * The per-worker end of the feed. The outbox table is the truth; LISTEN/NOTIFY only wakes the
@@ -46,8 +45,6 @@ export class EventHub {
   private _pollTimer: NodeJS.Timeout | null = null;
   private _pruneTimer: NodeJS.Timeout | null = null;
   private _reconnectTimer: NodeJS.Timeout | null = null;
-  private _accountTimer: NodeJS.Timeout | null = null;
-  private _accountSeq = 0;
 
   constructor(
     readonly db: Db,
@@ -60,9 +57,6 @@ export class EventHub {
   async start(): Promise<void> {
     const row = await this.db.one<{ seq: string | null }>('events_max', 'SELECT max(seq)::text AS seq FROM events');
     this.last = Number(row?.seq ?? 0);
-    const acct = await this.db.one<{ seq: string | null }>('events_acct_max', 'SELECT max(seq)::text AS seq FROM account_changes');
-    this._accountSeq = Number(acct?.seq ?? 0);
-    this._scheduleAccountCheck();
     void this._listen();
     this._schedulePoll();
     this._schedulePrune();
@@ -185,26 +179,8 @@ export class EventHub {
    * when the account log says the account's password, roles or active flag changed; the client
    * reconnects (and is authenticated again) with its last sequence.
    */
-  private _scheduleAccountCheck(): void {
-    if (this._stopped) return;
-    this._accountTimer = setTimeout(() => void this._checkAccounts().finally(() => this._scheduleAccountCheck()), ACCOUNT_CHECK_MS);
-    this._accountTimer.unref();
-  }
-
-  private async _checkAccounts(): Promise<void> {
-    try {
-      const r = await this.db.query<{ seq: string; id: string }>(
-        'events_acct_changes',
-        'SELECT seq::text AS seq, id FROM account_changes WHERE seq > $1 ORDER BY seq LIMIT 1000',
-        [this._accountSeq],
-      );
-      if (!r.rows.length) return;
-      this._accountSeq = Number(r.rows[r.rows.length - 1].seq);
-      const changed = new Set(r.rows.map((row) => row.id.toUpperCase()));
-      for (const s of [...this._subs]) if (changed.has(s.principal.id.toUpperCase())) s.revoke();
-    } catch {
-      // Read again next round; the log is the truth.
-    }
+  revokeAccount(id: string): void {
+    for (const s of [...this._subs]) if (s.principal.id.toUpperCase() === id) s.revoke();
   }
 
   private _schedulePrune(): void {
@@ -225,7 +201,7 @@ export class EventHub {
 
   stop(): void {
     this._stopped = true;
-    for (const t of [this._pollTimer, this._pruneTimer, this._reconnectTimer, this._accountTimer]) if (t) clearTimeout(t);
+    for (const t of [this._pollTimer, this._pruneTimer, this._reconnectTimer]) if (t) clearTimeout(t);
     const waiters = this._waiters;
     this._waiters = [];
     for (const w of waiters) w();
