@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 
 /** One access to person-linked data. */
 export interface AuditRecord {
-  at: Date;
+  /** Milliseconds since the epoch: a number is cheaper to keep and to send than a Date. */
+  at: number;
   actor: string | null;
   roles: readonly string[];
   method: string;
@@ -18,8 +19,9 @@ export interface AuditRecord {
 export const AUDITED_ENDPOINTS: ReadonlySet<string> = new Set(['people', 'person', 'book', 'page', 'personal_docs', 'password', 'audit']);
 
 const INSERT_SQL = `INSERT INTO audit (at, actor, actor_roles, method, endpoint, person, record, client, status)
-  SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::jsonb[], $4::varchar[], $5::varchar[],
-    $6::varchar[], $7::varchar[], $8::varchar[], $9::int[])`;
+  SELECT to_timestamp(t / 1000.0), a, r, m, e, p, rec, c, s
+  FROM unnest($1::float8[], $2::varchar[], $3::jsonb[], $4::varchar[], $5::varchar[],
+    $6::varchar[], $7::varchar[], $8::varchar[], $9::int[]) AS x(t, a, r, m, e, p, rec, c, s)`;
 
 /** Records kept while the database refuses them; beyond this the oldest are dropped (and counted). */
 const MAX_BACKLOG = 100000;
@@ -109,10 +111,14 @@ export class AuditLog {
 
 function columns(batch: AuditRecord[]): unknown[] {
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  // A batch comes from a few callers whose roles arrays are shared: serialise each once.
+  const rolesJson = new Map<readonly string[], string>();
   for (const r of batch) {
-    cols[0].push(r.at.toISOString());
+    let roles = rolesJson.get(r.roles);
+    if (roles === undefined) rolesJson.set(r.roles, (roles = JSON.stringify(r.roles)));
+    cols[0].push(r.at);
     cols[1].push(r.actor);
-    cols[2].push(JSON.stringify(r.roles));
+    cols[2].push(roles);
     cols[3].push(r.method);
     cols[4].push(r.endpoint);
     cols[5].push(r.person);

@@ -17,7 +17,7 @@ export function auditRequest(
   if (!svc.audit || !AUDITED_ENDPOINTS.has(target.endpoint)) return;
   const p = target.params;
   svc.audit.record({
-    at: new Date(),
+    at: Date.now(),
     actor: principal.id,
     roles: principal.roles,
     method: req.method,

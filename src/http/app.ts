@@ -4,12 +4,16 @@ import type { Principal } from '../auth/principal.js';
 import { dbErrorToHttp } from '../db/errors.js';
 import { errorBody, httpError, HttpError } from '../errors.js';
 import type { Ctx, Operation, RouteDef, Services } from '../resources/types.js';
+import { requestLogger, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { errorPage, wantsHtml } from '../pages/error-page.js';
 import { normalise, TrustedProxies } from './client-address.js';
 import { html, json } from './reply.js';
 import { Router } from './router.js';
 import type { Reply, Request } from './types.js';
+
+// Most requests carry no query string; handlers only read ctx.query, so they can share one.
+const NO_QUERY = new URLSearchParams();
 
 const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Basic realm="Thalamus", charset="UTF-8"' };
 
@@ -33,6 +37,7 @@ export class App {
   /** Counters for /metrics: plain numbers, summed over workers by the primary on scrape. */
   readonly metrics = new Metrics();
   private readonly _trusted: TrustedProxies;
+  private readonly _requestLog: Logger;
 
   constructor(
     private readonly _svc: Services,
@@ -43,6 +48,7 @@ export class App {
     this._anyOrigin = origins.includes('*');
     this._origins = new Set(origins);
     this._trusted = new TrustedProxies(_svc.config.trustedProxies ?? '');
+    this._requestLog = requestLogger(_svc.log);
   }
 
   /** Body limit for a path, known before the body is read. */
@@ -82,7 +88,7 @@ export class App {
           pattern = m.pattern;
           const op = m.op;
           if (m.params.person !== undefined) m.params.person = m.params.person.toUpperCase();
-          const ctx: Ctx = { req, params: m.params, principal: null, query: new URLSearchParams(req.query), svc: this._svc };
+          const ctx: Ctx = { req, params: m.params, principal: null, query: req.query ? new URLSearchParams(req.query) : NO_QUERY, svc: this._svc };
           if (op.endpoint !== null) {
             principal = this._svc.auth.cached(req.headers.authorization);
             if (principal) this.metrics.authCacheHits++;
@@ -147,7 +153,7 @@ export class App {
   }
 
   private _logLine(req: Request, status: number, route: string, p: Principal | null, seconds: number): void {
-    const log = this._svc.log;
+    const log = this._requestLog;
     if (status < 400 && this._svc.config.logSampleRate < 1 && Math.random() >= this._svc.config.logSampleRate) return;
     if (!log.isLevelEnabled('info')) return;
     const ms = seconds * 1000;

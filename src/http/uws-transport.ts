@@ -100,7 +100,7 @@ export class UwsTransport implements Transport {
       path: req.getUrl(),
       query: req.getQuery() ?? '',
       headers,
-      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      remoteAddress: peerAddress(res.getRemoteAddress()),
       body: null,
     };
     route.upgrade(request).then(
@@ -168,7 +168,7 @@ export class UwsTransport implements Transport {
       path: req.getUrl(),
       query: req.getQuery() ?? '',
       headers,
-      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      remoteAddress: peerAddress(res.getRemoteAddress()),
       body: null,
     };
     this._inflight++;
@@ -274,6 +274,43 @@ export class UwsTransport implements Transport {
     }
     if (!state.aborted) res.cork(() => res.end('', closeAfter));
   }
+}
+
+/**
+ * The peer's address from uWS's binary form (4 or 16 bytes), IPv4-mapped IPv6 spelt as
+ * dotted IPv4: the text form would be a long IPv6 string to parse again on every request.
+ */
+export function peerAddress(ab: ArrayBuffer): string {
+  const b = new Uint8Array(ab);
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (b.length !== 16) return '';
+  let mapped = b[10] === 0xff && b[11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) mapped = b[i] === 0;
+  if (mapped) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
+  // The canonical short form (RFC 5952) so one host always has one spelling in throttling and audit.
+  return compressV6(groups);
+}
+
+function compressV6(groups: string[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
 }
 
 function writeHead(res: HttpResponse, reply: Reply): void {

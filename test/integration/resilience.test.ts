@@ -118,19 +118,24 @@ for (const transport of ['uws', 'node'] as const) {
       const stoppedMs = Date.now() - signalled;
       const samples = await load.stop();
       const slowAnswer = await slow;
-      // Refused connections after the listener closed were never accepted. Every request that
-      // reached a worker must succeed: no 5xx, and no connection cut after bytes came back.
-      // Known residue (issue 5 note): a connection the kernel (SO_REUSEPORT backlog) or the
-      // cluster primary (round-robin handoff) accepted in the instant the listeners close is
-      // reset without an answer; 1-3 in ~1,000 on this machine. They are counted and bounded.
-      const inflightFailures = samples.filter((s) => (s.error !== undefined && s.error !== 'ECONNREFUSED' && s.error !== 'ECONNRESET') || s.status >= 500);
-      const resets = samples.filter((s) => s.error === 'ECONNRESET');
-      t.diagnostic(`SIGTERM: ${samples.length} requests, ${inflightFailures.length} failed in flight, exit ${code} after ${stoppedMs} ms ${JSON.stringify(summarise(samples))}`);
+      // In flight = sent before the signal: every one of those must be answered, and answered
+      // well. After the signal the listeners close: a new connection is refused, or reset if
+      // the kernel completed its handshake in the instant the listener closed (the application
+      // never accepted it, so no request on it was read). Those are counted, not failures.
+      const inflight = samples.filter((s) => s.at < signalled);
+      const inflightFailures = inflight.filter((s) => s.error !== undefined || s.status >= 500 || s.status === 0);
+      const late = samples.filter((s) => s.at >= signalled);
+      const lateFailures = late.filter((s) => (s.error !== undefined && s.error !== 'ECONNREFUSED' && s.error !== 'ECONNRESET') || s.status >= 500);
+      const resets = late.filter((s) => s.error === 'ECONNRESET');
+      t.diagnostic(`SIGTERM: ${inflight.length} requests in flight or done before the signal, ${inflightFailures.length} failed; ${late.length} sent after it: ${lateFailures.length} failed, ${resets.length} reset at the listener close; exit ${code} after ${stoppedMs} ms ${JSON.stringify(summarise(samples))}`);
       t.diagnostic(server.logs.filter((l) => !l.includes('"msg":"request"')).slice(-6).join('\n'));
       assert.equal(code, 0, 'the server exits 0');
       assert.match(slowAnswer, /^HTTP\/1\.1 201/, `the upload in flight was answered: ${slowAnswer.slice(0, 80)}`);
-      assert.equal(inflightFailures.length, 0, `no accepted request failed: ${JSON.stringify(inflightFailures.slice(0, 5))}`);
-      assert.ok(resets.length <= Math.max(3, samples.length * 0.005), `connection resets at the listener close: ${resets.length} of ${samples.length}`);
+      assert.equal(inflightFailures.length, 0, `no request in flight at the signal failed: ${JSON.stringify(inflightFailures.slice(0, 5))}`);
+      assert.equal(lateFailures.length, 0, `after the signal only refusals or resets at the listener: ${JSON.stringify(lateFailures.slice(0, 5))}`);
+      // Every request a worker read was answered before it exited: none left at the timeout.
+      assert.ok(!server.logs.some((l) => l.includes('shutdown timeout')), 'no worker closed with requests in flight');
+      assert.equal(server.logs.filter((l) => l.includes('"msg":"drained"')).length >= 2, true, 'each worker drained');
       assert.ok(samples.filter((s) => s.status === 200).length > 10, 'the load ran');
     });
   });
