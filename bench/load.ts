@@ -24,6 +24,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   mbps: number;
+  /** CPU microseconds this load generator spent per request (user + system). */
+  cpuUsPerRequest: number;
 }
 
 const basic = (id: string): string => 'Basic ' + Buffer.from(`${id}:${BENCH_PASSWORD}`).toString('base64');
@@ -78,6 +80,7 @@ function setup(s: Scenario): (req: autocannon.RawRequest) => autocannon.RawReque
 
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2]) as Scenario;
+  const cpu0 = process.cpuUsage();
   const r = await autocannon({ url: s.url, connections: s.connections, duration: s.duration, requests: [{ setupRequest: setup(s) }] });
   const out: LoadResult = {
     rps: r.requests.average,
@@ -87,7 +90,10 @@ async function main(): Promise<void> {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     mbps: r.throughput.average / 1e6,
+    cpuUsPerRequest: 0,
   };
+  const cpu = process.cpuUsage(cpu0);
+  if (r.requests.total) out.cpuUsPerRequest = (cpu.user + cpu.system) / r.requests.total;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Hasher } from '../src/auth/hash.js';
 import { migrate } from '../src/db/migrate.js';
+import { cpuUs, postgresPids, processTree } from './cpu.js';
 import { BENCH_PASSWORD, fill, personId } from './data.js';
 import type { LoadResult, Scenario } from './load.js';
 
@@ -35,6 +36,8 @@ interface Row {
   ratio?: number;
   non2xx?: number;
   errors?: number;
+  /** CPU microseconds per request: the server's processes, PostgreSQL's, the load generator's. */
+  cpu?: { server: number; postgres: number; load: number };
   note?: string;
 }
 
@@ -122,20 +125,36 @@ function load(s: Scenario): Promise<LoadResult> {
   });
 }
 
-async function measure(name: string, s: Omit<Scenario, 'duration' | 'connections' | 'people' | 'accounts'> & Partial<Scenario>): Promise<Row> {
-  const results: LoadResult[] = [];
+/** CPU per request of one run, from /proc: the server's process tree and every postgres process. */
+async function withCpu(server: ChildProcess | null, run: () => Promise<LoadResult>): Promise<[LoadResult, Row['cpu']]> {
+  const serverPids = server?.pid ? processTree(server.pid) : [];
+  const pg0 = new Map(postgresPids().map((pid) => [pid, cpuUs([pid])]));
+  const s0 = cpuUs(serverPids);
+  const r = await run();
+  const s1 = cpuUs(serverPids);
+  let pg = 0;
+  for (const pid of new Set([...pg0.keys(), ...postgresPids()])) pg += cpuUs([pid]) - (pg0.get(pid) ?? 0);
+  const n = Math.max(1, r.total);
+  return [r, { server: (s1 - s0) / n, postgres: pg / n, load: r.cpuUsPerRequest }];
+}
+
+async function measure(name: string, server: ChildProcess | null, s: Omit<Scenario, 'duration' | 'connections' | 'people' | 'accounts'> & Partial<Scenario>): Promise<Row> {
+  const results: Array<[LoadResult, Row['cpu']]> = [];
   for (let i = 0; i < RUNS; i++) {
-    results.push(await load({ duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS, ...s }));
+    results.push(await withCpu(server, () => load({ duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS, ...s })));
   }
+  const loads = results.map(([r]) => r);
+  const cpus = results.map(([, c]) => c!);
   const row: Row = {
     scenario: name,
-    rps: Math.round(median(results.map((r) => r.rps))),
-    p50: median(results.map((r) => r.p50)),
-    p99: median(results.map((r) => r.p99)),
-    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
-    errors: results.reduce((a, r) => a + r.errors, 0),
+    rps: Math.round(median(loads.map((r) => r.rps))),
+    p50: median(loads.map((r) => r.p50)),
+    p99: median(loads.map((r) => r.p99)),
+    non2xx: loads.reduce((a, r) => a + r.non2xx, 0),
+    errors: loads.reduce((a, r) => a + r.errors, 0),
+    cpu: { server: median(cpus.map((c) => c.server)), postgres: median(cpus.map((c) => c.postgres)), load: median(cpus.map((c) => c.load)) },
   };
-  log(`${name}: ${row.rps} req/s, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
+  log(`${name}: ${row.rps} req/s, p99 ${row.p99} ms, non-2xx ${row.non2xx}, CPU µs/request server ${row.cpu!.server.toFixed(1)} PostgreSQL ${row.cpu!.postgres.toFixed(1)} load ${row.cpu!.load.toFixed(1)}`);
   return row;
 }
 
@@ -252,15 +271,15 @@ async function main(): Promise<void> {
     const basePort = nextPort++;
     const baseline = spawn(process.execPath, [join(__dirname, 'baseline-uws.js'), String(basePort), String(WORKERS), mainUrl], { stdio: 'ignore' });
     await waitFor(`http://127.0.0.1:${basePort}/people/${personId(1)}`, baseline, 'baseline');
-    const ceiling = await measure('9 bare uWS + pg baseline (GET /people/{id}, no auth)', { url: `http://127.0.0.1:${basePort}`, kind: 'baseline' });
+    const ceiling = await measure('9 bare uWS + pg baseline (GET /people/{id}, no auth)', baseline, { url: `http://127.0.0.1:${basePort}`, kind: 'baseline' });
     await stopProc(baseline);
 
     const a = await startThalamus(mainUrl, {}, 'uws');
-    rows.push(await measure('1 GET /people/{id}, cached auth, uWS', { url: a.url, kind: 'get-person' }));
-    rows.push(await measure('3 GET /pols/{id} (5 pages)', { url: a.url, kind: 'get-book' }));
-    rows.push(await measure('4 POST /pols/{id}/{page}', { url: a.url, kind: 'post-page' }));
-    rows.push(await measure('5 PATCH /people/{id}', { url: a.url, kind: 'patch-person' }));
-    rows.push(await measure(`6 mixed 80/15/5 as ${ACCOUNTS} accounts`, { url: a.url, kind: 'mixed' }));
+    rows.push(await measure('1 GET /people/{id}, cached auth, uWS', a.proc, { url: a.url, kind: 'get-person' }));
+    rows.push(await measure('3 GET /pols/{id} (5 pages)', a.proc, { url: a.url, kind: 'get-book' }));
+    rows.push(await measure('4 POST /pols/{id}/{page}', a.proc, { url: a.url, kind: 'post-page' }));
+    rows.push(await measure('5 PATCH /people/{id}', a.proc, { url: a.url, kind: 'patch-person' }));
+    rows.push(await measure(`6 mixed 80/15/5 as ${ACCOUNTS} accounts`, a.proc, { url: a.url, kind: 'mixed' }));
     rows.push(await collection(a, auth, `7a GET /people, ${PEOPLE} rows`));
     // (11) cold logins and cached traffic at the same time
     const [cold, hot] = await Promise.all([
@@ -270,17 +289,26 @@ async function main(): Promise<void> {
     rows.push({ scenario: '11 cached GET while 50 connections send cold logins', rps: Math.round(hot.rps), p50: hot.p50, p99: hot.p99, non2xx: hot.non2xx, errors: hot.errors, note: `cold logins: ${Math.round(cold.rps)} req/s, p99 ${cold.p99} ms` });
     await a.stop();
 
+    // The request path alone: no audit row and no log line per request (both cost a write).
+    const lean = { THALAMUS_AUDIT: 'false', THALAMUS_LOG_SAMPLE_RATE: '0' };
+    const a2 = await startThalamus(mainUrl, lean, 'uws-lean');
+    rows.push(await measure('1b GET /people/{id}, cached auth, uWS, audit off, no request log', a2.proc, { url: a2.url, kind: 'get-person' }));
+    await a2.stop();
+    const c2 = await startThalamus(mainUrl, { ...lean, THALAMUS_TRANSPORT: 'node' }, 'node-lean');
+    rows.push(await measure('8b GET /people/{id}, cached auth, node:http, audit off, no request log', c2.proc, { url: c2.url, kind: 'get-person' }));
+    await c2.stop();
+
     const b = await startThalamus(mainUrl, { THALAMUS_AUTH_CACHE_SIZE: '0' }, 'nocache');
-    rows.push(await measure('2 GET /people/{id}, cache off (argon2id per request)', { url: b.url, kind: 'get-person' }));
+    rows.push(await measure('2 GET /people/{id}, cache off (argon2id per request)', b.proc, { url: b.url, kind: 'get-person' }));
     await b.stop();
 
     const c = await startThalamus(mainUrl, { THALAMUS_TRANSPORT: 'node' }, 'node');
-    rows.push(await measure('8 GET /people/{id}, cached auth, node:http', { url: c.url, kind: 'get-person' }));
+    rows.push(await measure('8 GET /people/{id}, cached auth, node:http', c.proc, { url: c.url, kind: 'get-person' }));
     await c.stop();
 
     const note = await withPgbouncer(mainUrl, async (bouncerUrl) => {
       const d = await startThalamus(bouncerUrl, { THALAMUS_PREPARED_STATEMENTS: 'false', THALAMUS_MIGRATE_ON_START: 'false' }, 'pgbouncer');
-      rows.push(await measure('10 GET /people/{id} through PgBouncer (transaction mode)', { url: d.url, kind: 'get-person' }));
+      rows.push(await measure('10 GET /people/{id} through PgBouncer (transaction mode)', d.proc, { url: d.url, kind: 'get-person' }));
       await d.stop();
     });
     if (note) rows.push({ scenario: '10 GET /people/{id} through PgBouncer', note: `skipped: ${note}` });
@@ -294,17 +322,20 @@ async function main(): Promise<void> {
     rows.sort((x, y) => parseFloat(x.scenario) - parseFloat(y.scenario) || x.scenario.localeCompare(y.scenario));
     const uws = rows.find((r) => r.scenario.startsWith('1 '));
     const node = rows.find((r) => r.scenario.startsWith('8 '));
+    const uwsLean = rows.find((r) => r.scenario.startsWith('1b '));
+    const nodeLean = rows.find((r) => r.scenario.startsWith('8b '));
+    const cpuCell = (r: Row): string => (r.cpu ? `${r.cpu.server.toFixed(0)} / ${r.cpu.postgres.toFixed(0)} / ${r.cpu.load.toFixed(0)}` : '');
 
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
     const lines = [
       `Thalamus bench ${stamp}${SMOKE ? ' (SMOKE: tiny data, 1 s runs — not a measurement)' : ''}`,
       `machine: ${machine}; ${WORKERS} workers; autocannon in its own process on the same cores; ${CONNECTIONS} connections, ${DURATION} s × ${RUNS} runs, median`,
       '',
-      '| scenario | req/s | p50 ms | p99 ms | vs ceiling | non-2xx | errors | notes |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-      ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.ratio !== undefined ? (r.ratio * 100).toFixed(0) + ' %' : ''} | ${r.non2xx ?? ''} | ${r.errors ?? ''} | ${r.note ?? ''} |`),
+      '| scenario | req/s | p50 ms | p99 ms | vs ceiling | CPU µs/req server / PostgreSQL / autocannon | non-2xx | errors | notes |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.ratio !== undefined ? (r.ratio * 100).toFixed(0) + ' %' : ''} | ${cpuCell(r)} | ${r.non2xx ?? ''} | ${r.errors ?? ''} | ${r.note ?? ''} |`),
       '',
-      uws?.rps && node?.rps ? `uWS / node:http transport: ${(uws.rps / node.rps).toFixed(2)} ×` : '',
+      uws?.rps && node?.rps ? `uWS / node:http transport: ${(uws.rps / node.rps).toFixed(2)} × (defaults), ${uwsLean?.rps && nodeLean?.rps ? (uwsLean.rps / nodeLean.rps).toFixed(2) : '?'} × (audit off, no request log)` : '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
     writeFileSync(join(ROOT, 'bench', 'results', `${stamp}.json`), JSON.stringify({ stamp, smoke: SMOKE, machine, workers: WORKERS, connections: CONNECTIONS, duration: DURATION, runs: RUNS, rows }, null, 2));
