@@ -1,81 +1,80 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hasher } from '../src/auth/hash.js';
+import { migrate } from '../src/db/migrate.js';
+import { BENCH_PASSWORD, fill } from './data.js';
+import { createDb, dropDb, load, log, median, ROOT, startThalamus, withCpu, type CpuSplit, type Server } from './harness.js';
+import type { LoadResult } from './load.js';
+
 /**
- * Authenticated GET /people/{id} with the audit trail on and off, same run, same database.
- * Usage: npm run build && node dist/bench/audit.bench.js [seconds] [connections] [rounds]
- * Rounds alternate off/on so drift in the machine's load hits both alike.
- * Uses DATABASE_URL when set (a fresh database on it), else the embedded database.
+ * Authenticated GET /people/{id} over random IDs with the audit trail on and off, same run.
+ * Both servers run at once on one database (the idle one costs nothing measurable) and the
+ * runs alternate off/on, so the machine's drift hits both alike; autocannon runs in its own
+ * process. The request log is off in both, so the difference is the audit trail alone.
+ * Usage: npm run bench:audit [-- seconds rounds]   (DATABASE_URL: the PostgreSQL to use)
  */
-import { createDatabase, DEMO, req, startServer, type TestDatabase } from '../test/helpers/server.js';
 
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-// autocannon ships no type declarations; this is the one call we make.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as Autocannon;
+const seconds = Number(process.argv[2] ?? 10);
+const rounds = Number(process.argv[3] ?? 5);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PEOPLE = 100_000;
 
-const seconds = Number(process.argv[2] ?? 5);
-const connections = Number(process.argv[3] ?? 50);
-const rounds = Number(process.argv[4] ?? 1);
-const workers = Number(process.env.BENCH_WORKERS ?? 2);
-
-async function run(db: TestDatabase, audit: boolean): Promise<AutocannonResult> {
-  const server = await startServer({
-    db,
-    workers,
-    env: { THALAMUS_AUDIT: String(audit), THALAMUS_LOG_SAMPLE_RATE: '0', THALAMUS_SEED_DEMO: 'never' },
-  });
-  try {
-    // Prove the credential on every worker first: the benchmark measures the cached path. The
-    // first login re-hashes the demo bcrypt hash, which invalidates caches: let that settle.
-    await req(server, 'GET', '/people/ESPGNU777ORG', { auth: DEMO.ana });
-    await new Promise((r) => setTimeout(r, 600));
-    await Promise.all(Array.from({ length: 16 }, () => req(server, 'GET', '/people/ESPGNU777ORG', { auth: DEMO.ana })));
-    return await autocannon({
-      url: `${server.url}/people/ESPGNU777ORG`,
-      headers: { authorization: DEMO.ana },
-      connections,
-      pipelining: 1,
-      duration: seconds,
-    });
-  } finally {
-    await server.stop();
-  }
+interface Run {
+  audit: 'off' | 'on';
+  result: LoadResult;
+  cpu: CpuSplit;
 }
 
 async function main(): Promise<void> {
-  const db = await createDatabase();
-  // Seed once (first start), then each run starts with seeding off.
-  const seed = await startServer({ db, workers: 1, env: { THALAMUS_AUDIT: 'false' } });
-  await seed.stop();
+  const name = `thalamus_bench_audit_${process.pid}`;
+  const url = await createDb(name);
+  const servers: Server[] = [];
   try {
-    const results: Array<[string, AutocannonResult]> = [];
-    for (let i = 0; i < rounds; i++) {
-      results.push([`audit off #${i + 1}`, await run(db, false)]);
-      results.push([`audit on #${i + 1}`, await run(db, true)]);
-    }
-    console.log(`GET /people/{id}, ${connections} connections, ${seconds} s, ${workers} workers, database ${db.kind}`);
-    console.log('| run | req/s | p50 ms | p99 ms | non-2xx | errors |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const [name, r] of results) {
-      console.log(`| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`);
-    }
-    const mean = (prefix: string): number => {
-      const xs = results.filter(([n]) => n.startsWith(prefix)).map(([, r]) => r.requests.average);
-      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    await migrate(url);
+    await fill(url, PEOPLE, 0, await new Hasher(1).hash(BENCH_PASSWORD));
+    const quiet = { THALAMUS_LOG_SAMPLE_RATE: '0' };
+    const off = await startThalamus(url, { ...quiet, THALAMUS_AUDIT: 'false' }, 'audit-off', WORKERS);
+    servers.push(off);
+    const on = await startThalamus(url, { ...quiet, THALAMUS_AUDIT: 'true' }, 'audit-on', WORKERS);
+    servers.push(on);
+    const runs: Run[] = [];
+    const one = async (audit: 'off' | 'on', s: Server, duration: number): Promise<Run> => {
+      const [result, cpu] = await withCpu(s.proc, () => load({ url: s.url, kind: 'get-person', connections: CONNECTIONS, duration, people: PEOPLE, accounts: 1 }));
+      return { audit, result, cpu };
     };
-    const off = mean('audit off');
-    const on = mean('audit on');
-    console.log(`mean req/s: off ${off.toFixed(0)}, on ${on.toFixed(0)}; audit cost ${((1 - on / off) * 100).toFixed(1)} % of throughput`);
+    // Warm both (credential caches, JIT, prepared statements) before anything counts.
+    await one('off', off, 2);
+    await one('on', on, 2);
+    for (let i = 0; i < rounds; i++) {
+      for (const [audit, s] of [['off', off], ['on', on]] as const) {
+        const r = await one(audit, s, seconds);
+        runs.push(r);
+        log(`audit ${audit} #${i + 1}: ${Math.round(r.result.rps)} req/s, p99 ${r.result.p99} ms, CPU µs/request server ${r.cpu.server.toFixed(1)} PostgreSQL ${r.cpu.postgres.toFixed(1)}`);
+      }
+    }
+    const pick = (a: 'off' | 'on'): Run[] => runs.filter((r) => r.audit === a);
+    const rps = (a: 'off' | 'on'): number => median(pick(a).map((r) => r.result.rps));
+    const pairCosts = pick('off').map((r, i) => 1 - pick('on')[i].result.rps / r.result.rps);
+    const cpu = (a: 'off' | 'on', k: keyof CpuSplit): string => median(pick(a).map((r) => r.cpu[k])).toFixed(1);
+    const lines = [
+      `GET /people/{id} over ${PEOPLE} people, ${CONNECTIONS} connections, ${WORKERS} workers, ${rounds} × ${seconds} s alternating, request log off in both`,
+      '| audit | req/s (median) | p99 ms (median) | CPU µs/req server | PostgreSQL | autocannon |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...(['off', 'on'] as const).map((a) => `| ${a} | ${Math.round(rps(a))} | ${median(pick(a).map((r) => r.result.p99))} | ${cpu(a, 'server')} | ${cpu(a, 'postgres')} | ${cpu(a, 'load')} |`),
+      `audit cost: ${((1 - rps('on') / rps('off')) * 100).toFixed(1)} % of throughput (medians); per round: ${pairCosts.map((c) => (c * 100).toFixed(1) + ' %').join(', ')}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    writeFileSync(join(ROOT, 'bench', 'results', `audit-${stamp}.json`), JSON.stringify({ stamp, seconds, rounds, workers: WORKERS, connections: CONNECTIONS, runs }, null, 2));
   } finally {
-    await db.drop();
+    for (const s of servers) await s.stop();
+    await dropDb(name).catch(() => undefined);
   }
 }
 
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
+main().catch((err: unknown) => {
+  process.stderr.write(`audit bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
 });

@@ -1,12 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Hasher } from '../src/auth/hash.js';
 import { migrate } from '../src/db/migrate.js';
-import { cpuUs, postgresPids, processTree } from './cpu.js';
+import { createDb, dropDb, load, log, median, ROOT, startThalamus, stopProc, takePort, waitFor, withCpu, type CpuSplit, type Server } from './harness.js';
 import { BENCH_PASSWORD, fill, personId } from './data.js';
 import type { LoadResult, Scenario } from './load.js';
 
@@ -16,7 +15,6 @@ import type { LoadResult, Scenario } from './load.js';
  * under bench/results/. `npm run bench -- --smoke` is the 5-second CI version.
  */
 
-const ROOT = join(__dirname, '..', '..');
 const args = new Set(process.argv.slice(2));
 const SMOKE = args.has('--smoke');
 const RUNS = SMOKE ? 1 : Number(process.env.BENCH_RUNS ?? 3);
@@ -26,7 +24,6 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const PEOPLE = SMOKE ? 2_000 : 100_000;
 const BIG = SMOKE ? 20_000 : 1_000_000;
 const ACCOUNTS = 300;
-const BASE_URL = process.env.DATABASE_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
 
 interface Row {
   scenario: string;
@@ -37,105 +34,8 @@ interface Row {
   non2xx?: number;
   errors?: number;
   /** CPU microseconds per request: the server's processes, PostgreSQL's, the load generator's. */
-  cpu?: { server: number; postgres: number; load: number };
+  cpu?: CpuSplit;
   note?: string;
-}
-
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function createDb(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: BASE_URL });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(BASE_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function dropDb(name: string): Promise<void> {
-  const c = new pg.Client({ connectionString: BASE_URL });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await c.end();
-}
-
-interface Server {
-  url: string;
-  proc: ChildProcess;
-  stop(): Promise<void>;
-}
-
-let nextPort = 19100;
-
-async function waitFor(url: string, proc: ChildProcess, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const r = request(url, (res) => (res.resume(), resolve((res.statusCode ?? 0) < 500)));
-      r.on('error', () => resolve(false));
-      r.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not come up`);
-}
-
-async function startThalamus(dbUrl: string, env: Record<string, string>, label: string): Promise<Server> {
-  const port = nextPort++;
-  const out = openSync(join(ROOT, 'bench', 'results', `server-${label}.log`), 'w');
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    stdio: ['ignore', out, out],
-    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', THALAMUS_WORKERS: String(WORKERS), THALAMUS_SEED_DEMO: 'never', ...env },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/readyz`, proc, `thalamus (${label})`);
-  // every worker listens once the start line is out
-  for (let i = 0; i < 100 && !readFileSync(join(ROOT, 'bench', 'results', `server-${label}.log`), 'utf8').includes('listening on http'); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, proc, stop: () => stopProc(proc) };
-}
-
-function stopProc(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-    setTimeout(() => proc.kill('SIGKILL'), 15000).unref();
-  });
-}
-
-function load(s: Scenario): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'load.js'), JSON.stringify(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited ${code}`))));
-  });
-}
-
-/** CPU per request of one run, from /proc: the server's process tree and every postgres process. */
-async function withCpu(server: ChildProcess | null, run: () => Promise<LoadResult>): Promise<[LoadResult, Row['cpu']]> {
-  const serverPids = server?.pid ? processTree(server.pid) : [];
-  const pg0 = new Map(postgresPids().map((pid) => [pid, cpuUs([pid])]));
-  const s0 = cpuUs(serverPids);
-  const r = await run();
-  const s1 = cpuUs(serverPids);
-  let pg = 0;
-  for (const pid of new Set([...pg0.keys(), ...postgresPids()])) pg += cpuUs([pid]) - (pg0.get(pid) ?? 0);
-  const n = Math.max(1, r.total);
-  return [r, { server: (s1 - s0) / n, postgres: pg / n, load: r.cpuUsPerRequest }];
 }
 
 async function measure(name: string, server: ChildProcess | null, s: Omit<Scenario, 'duration' | 'connections' | 'people' | 'accounts'> & Partial<Scenario>): Promise<Row> {
@@ -268,19 +168,18 @@ async function main(): Promise<void> {
     const auth = 'Basic ' + Buffer.from(`${personId(1)}:${BENCH_PASSWORD}`).toString('base64');
 
     // (9) the ceiling, first, in the same run
-    const basePort = nextPort++;
+    const basePort = takePort();
     const baseline = spawn(process.execPath, [join(__dirname, 'baseline-uws.js'), String(basePort), String(WORKERS), mainUrl], { stdio: 'ignore' });
     await waitFor(`http://127.0.0.1:${basePort}/people/${personId(1)}`, baseline, 'baseline');
     const ceiling = await measure('9 bare uWS + pg baseline (GET /people/{id}, no auth)', baseline, { url: `http://127.0.0.1:${basePort}`, kind: 'baseline' });
     await stopProc(baseline);
 
-    const a = await startThalamus(mainUrl, {}, 'uws');
+    const a = await startThalamus(mainUrl, {}, 'uws', WORKERS);
     rows.push(await measure('1 GET /people/{id}, cached auth, uWS', a.proc, { url: a.url, kind: 'get-person' }));
     rows.push(await measure('3 GET /pols/{id} (5 pages)', a.proc, { url: a.url, kind: 'get-book' }));
     rows.push(await measure('4 POST /pols/{id}/{page}', a.proc, { url: a.url, kind: 'post-page' }));
     rows.push(await measure('5 PATCH /people/{id}', a.proc, { url: a.url, kind: 'patch-person' }));
     rows.push(await measure(`6 mixed 80/15/5 as ${ACCOUNTS} accounts`, a.proc, { url: a.url, kind: 'mixed' }));
-    rows.push(await collection(a, auth, `7a GET /people, ${PEOPLE} rows`));
     // (11) cold logins and cached traffic at the same time
     const [cold, hot] = await Promise.all([
       load({ url: a.url, kind: 'cold-login', duration: DURATION, connections: CONNECTIONS, people: PEOPLE, accounts: ACCOUNTS }),
@@ -289,31 +188,36 @@ async function main(): Promise<void> {
     rows.push({ scenario: '11 cached GET while 50 connections send cold logins', rps: Math.round(hot.rps), p50: hot.p50, p99: hot.p99, non2xx: hot.non2xx, errors: hot.errors, note: `cold logins: ${Math.round(cold.rps)} req/s, p99 ${cold.p99} ms` });
     await a.stop();
 
+    // The collection on a fresh server: RSS measured after scenarios 1-6 would be theirs.
+    const a3 = await startThalamus(mainUrl, {}, 'collection', WORKERS);
+    rows.push(await collection(a3, auth, `7a GET /people, ${PEOPLE} rows`));
+    await a3.stop();
+
     // The request path alone: no audit row and no log line per request (both cost a write).
     const lean = { THALAMUS_AUDIT: 'false', THALAMUS_LOG_SAMPLE_RATE: '0' };
-    const a2 = await startThalamus(mainUrl, lean, 'uws-lean');
+    const a2 = await startThalamus(mainUrl, lean, 'uws-lean', WORKERS);
     rows.push(await measure('1b GET /people/{id}, cached auth, uWS, audit off, no request log', a2.proc, { url: a2.url, kind: 'get-person' }));
     await a2.stop();
-    const c2 = await startThalamus(mainUrl, { ...lean, THALAMUS_TRANSPORT: 'node' }, 'node-lean');
+    const c2 = await startThalamus(mainUrl, { ...lean, THALAMUS_TRANSPORT: 'node' }, 'node-lean', WORKERS);
     rows.push(await measure('8b GET /people/{id}, cached auth, node:http, audit off, no request log', c2.proc, { url: c2.url, kind: 'get-person' }));
     await c2.stop();
 
-    const b = await startThalamus(mainUrl, { THALAMUS_AUTH_CACHE_SIZE: '0' }, 'nocache');
+    const b = await startThalamus(mainUrl, { THALAMUS_AUTH_CACHE_SIZE: '0' }, 'nocache', WORKERS);
     rows.push(await measure('2 GET /people/{id}, cache off (argon2id per request)', b.proc, { url: b.url, kind: 'get-person' }));
     await b.stop();
 
-    const c = await startThalamus(mainUrl, { THALAMUS_TRANSPORT: 'node' }, 'node');
+    const c = await startThalamus(mainUrl, { THALAMUS_TRANSPORT: 'node' }, 'node', WORKERS);
     rows.push(await measure('8 GET /people/{id}, cached auth, node:http', c.proc, { url: c.url, kind: 'get-person' }));
     await c.stop();
 
     const note = await withPgbouncer(mainUrl, async (bouncerUrl) => {
-      const d = await startThalamus(bouncerUrl, { THALAMUS_PREPARED_STATEMENTS: 'false', THALAMUS_MIGRATE_ON_START: 'false' }, 'pgbouncer');
+      const d = await startThalamus(bouncerUrl, { THALAMUS_PREPARED_STATEMENTS: 'false', THALAMUS_MIGRATE_ON_START: 'false' }, 'pgbouncer', WORKERS);
       rows.push(await measure('10 GET /people/{id} through PgBouncer (transaction mode)', d.proc, { url: d.url, kind: 'get-person' }));
       await d.stop();
     });
     if (note) rows.push({ scenario: '10 GET /people/{id} through PgBouncer', note: `skipped: ${note}` });
 
-    const e = await startThalamus(bigUrl, {}, 'big');
+    const e = await startThalamus(bigUrl, {}, 'big', WORKERS);
     rows.push(await collection(e, auth, `7b GET /people, ${BIG} rows`));
     await e.stop();
 

@@ -34,6 +34,7 @@ export interface Config {
   auditFlushMs: number;
   auditBatchSize: number;
   hashConcurrency: number;
+  hashNice: number;
   rolesFile: string;
   corsOrigins: string;
   logLevel: string;
@@ -95,7 +96,8 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   auditEnabled: { env: 'THALAMUS_AUDIT', kind: 'bool', def: () => true, doc: 'Append every access to person-linked data to the `audit` table' },
   auditFlushMs: { env: 'THALAMUS_AUDIT_FLUSH_MS', kind: 'int', def: () => 100, doc: 'Longest time an audit record waits in a worker before it is written' },
   auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once' },
-  hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker' },
+  hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker; libuv\'s threadpool gets this many threads plus 2 unless `UV_THREADPOOL_SIZE` is set' },
+  hashNice: { env: 'THALAMUS_HASH_NICE', kind: 'int', def: () => 10, doc: 'Nice value of the threads that hash passwords (Linux; 0 leaves them at the worker\'s priority), so cold logins cannot take the CPU from cached requests' },
   rolesFile: { env: 'THALAMUS_ROLES_FILE', kind: 'string', def: () => 'etc/roles.json', doc: 'Role ACL (JSON list; a Thalamus 0.9 roles.cfg loads unchanged)' },
   corsOrigins: { env: 'THALAMUS_CORS_ORIGINS', kind: 'string', def: () => '*', doc: 'Allowed browser origins, comma separated; `*` any' },
   logLevel: { env: 'LOG_LEVEL', kind: 'string', def: () => 'info', doc: 'pino level (`silent` to turn off)' },

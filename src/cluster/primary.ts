@@ -95,6 +95,8 @@ class Supervisor {
       THALAMUS_INTERNAL_DB_URL: this._url,
       THALAMUS_INTERNAL_EMBEDDED: this._embedded ? '1' : '0',
       THALAMUS_INTERNAL_SPARE: spare ? '1' : '0',
+      // argon2id/bcrypt run in libuv's threadpool: one thread per allowed hash, two for the rest.
+      UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(this._config.hashConcurrency + 2),
     });
     worker.on('message', (m: { type?: string; transport?: string }) => {
       if (m?.type === 'standby') return;

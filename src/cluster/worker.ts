@@ -2,6 +2,7 @@ import { Acl } from '../auth/acl.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { CredentialCache } from '../auth/cache.js';
 import { Hasher } from '../auth/hash.js';
+import { lowerNewThreadsPriority, threadIds } from '../auth/hash-priority.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CacheInvalidator } from '../auth/invalidation.js';
 import { NotifyListener } from '../auth/notify-listener.js';
@@ -20,6 +21,8 @@ import { VERSION } from '../version.js';
 
 /** A worker: one pool, one credential cache, one transport on the shared port. */
 export async function runWorker(): Promise<void> {
+  // Before anything starts libuv's threadpool: the threads that appear later are its own.
+  const threadsAtStart = threadIds();
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'thalamus-worker', { buffered: true });
   const url = process.env.THALAMUS_INTERNAL_DB_URL ?? config.databaseUrl;
@@ -65,10 +68,16 @@ export async function runWorker(): Promise<void> {
   await events.start();
   // The credential log already tells who changed: their live subscriptions end too.
   invalidator.onChange((id) => events.revokeAccount(id));
+  const hasher = new Hasher(config.hashConcurrency);
+  // One hash starts the threadpool (and prepares the dummy hash for unknown users); then its
+  // threads step back behind the event loop.
+  await hasher.verifyDummy('warm-up');
+  const reniced = lowerNewThreadsPriority(threadsAtStart, config.hashNice);
+  if (config.hashNice > 0) log.debug({ threads: reniced, nice: config.hashNice }, 'hash threads at lower priority');
   const svc: Services = {
     config,
     db,
-    auth: new Authenticator(db, cache, new Hasher(config.hashConcurrency), throttle, (err) =>
+    auth: new Authenticator(db, cache, hasher, throttle, (err) =>
       log.warn({ err: err.message }, 'bcrypt to argon2id re-hash failed; will retry on the next login'),
     ),
     acl,
