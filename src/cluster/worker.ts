@@ -54,7 +54,10 @@ export async function runWorker(): Promise<void> {
     config.authListen && cache.enabled && !embedded
       ? new NotifyListener(config.listenDatabaseUrl || url, cache, () => invalidator.wake(), log)
       : null;
-  void listener?.start();
+  // A spare stays off the notification channels until it serves: PostgreSQL wakes every
+  // listening backend for every NOTIFY, and each write sends one.
+  const spare = process.env.THALAMUS_INTERNAL_SPARE === '1';
+  if (!spare) void listener?.start();
   const throttle = new Throttle(db, {
     accountFailures: config.throttleAccountFailures,
     addressFailures: config.throttleAddressFailures,
@@ -65,7 +68,7 @@ export async function runWorker(): Promise<void> {
   if (!meta) throw new Error('thalamus_meta has no csrf_key: run `npm run migrate` against this database');
   const acl = Acl.fromFile(config.rolesFile);
   const events = new EventHub(db, acl, url, config, log);
-  await events.start();
+  if (!spare) await events.start();
   // The credential log already tells who changed: their live subscriptions end too.
   invalidator.onChange((id) => events.revokeAccount(id));
   const hasher = new Hasher(config.hashConcurrency);
@@ -128,12 +131,14 @@ export async function runWorker(): Promise<void> {
 
   // A spare is started and connected but does not listen until a worker dies: recovery then
   // costs one IPC message, not a process start (seconds on a loaded host).
-  if (process.env.THALAMUS_INTERNAL_SPARE === '1') {
+  if (spare) {
     await new Promise<void>((resolve) => {
       activate = resolve;
       process.send?.({ type: 'standby' });
     });
     if (stopping) return;
+    void listener?.start();
+    await events.start();
   }
   await transport.listen(config.host, config.port);
   listening = true;
