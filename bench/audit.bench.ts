@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { join } from 'node:path';
 import { Hasher } from '../src/auth/hash.js';
 import { migrate } from '../src/db/migrate.js';
@@ -64,6 +65,12 @@ async function main(): Promise<void> {
       ...(['off', 'on'] as const).map((a) => `| ${a} | ${Math.round(rps(a))} | ${median(pick(a).map((r) => r.result.p99))} | ${cpu(a, 'server')} | ${cpu(a, 'postgres')} | ${cpu(a, 'load')} |`),
       `audit cost: ${((1 - rps('on') / rps('off')) * 100).toFixed(1)} % of throughput (medians); per round: ${pairCosts.map((c) => (c * 100).toFixed(1) + ' %').join(', ')}`,
     ];
+    // PostgreSQL's own upkeep of the growing table counts in its CPU above: say how much ran.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const st = (await c.query<{ n: string; v: string; a: string }>("SELECT n_tup_ins::text AS n, autovacuum_count::text AS v, autoanalyze_count::text AS a FROM pg_stat_user_tables WHERE relname = 'audit'")).rows[0];
+    await c.end();
+    if (st) lines.push(`audit table: ${st.n} rows appended, ${st.v} autovacuum and ${st.a} autoanalyze runs during the bench`);
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
