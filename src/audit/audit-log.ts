@@ -109,22 +109,33 @@ export class AuditLog {
   }
 }
 
-function columns(batch: AuditRecord[]): unknown[] {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+/**
+ * The batch as nine PostgreSQL array literals, one per column. Built here rather than by pg's
+ * generic array serialiser: the values are short IDs and constants that almost never need
+ * escaping, and this runs for every audited request (2 µs a row down to a fraction).
+ */
+function columns(batch: AuditRecord[]): string[] {
+  const cols: string[][] = [[], [], [], [], [], [], [], [], []];
   // A batch comes from a few callers whose roles arrays are shared: serialise each once.
   const rolesJson = new Map<readonly string[], string>();
   for (const r of batch) {
     let roles = rolesJson.get(r.roles);
-    if (roles === undefined) rolesJson.set(r.roles, (roles = JSON.stringify(r.roles)));
-    cols[0].push(r.at);
-    cols[1].push(r.actor);
+    if (roles === undefined) rolesJson.set(r.roles, (roles = element(JSON.stringify(r.roles))));
+    cols[0].push(String(r.at));
+    cols[1].push(element(r.actor));
     cols[2].push(roles);
-    cols[3].push(r.method);
-    cols[4].push(r.endpoint);
-    cols[5].push(r.person);
-    cols[6].push(r.record);
-    cols[7].push(r.client);
-    cols[8].push(r.status);
+    cols[3].push(element(r.method));
+    cols[4].push(element(r.endpoint));
+    cols[5].push(element(r.person));
+    cols[6].push(element(r.record));
+    cols[7].push(element(r.client));
+    cols[8].push(String(r.status));
   }
-  return cols;
+  return cols.map((c) => '{' + c.join(',') + '}');
+}
+
+/** One array element: NULL, or the string in double quotes with `"` and `\` escaped. */
+export function element(v: string | null): string {
+  if (v === null) return 'NULL';
+  return v.includes('"') || v.includes('\\') ? '"' + v.replace(/["\\]/g, '\\$&') + '"' : '"' + v + '"';
 }

@@ -131,3 +131,32 @@ test('THALAMUS_AUDIT=false switches the trail off', async () => {
     await off.stop();
   }
 });
+
+test('audit batches keep any text intact: quotes, backslashes, braces, commas, NULL-looking values and nulls', async () => {
+  const { Db } = await import('../../src/db/db.js');
+  const { AuditLog } = await import('../../src/audit/audit-log.js');
+  const { createLogger } = await import('../../src/log.js');
+  const pool = new Db({ url: db.url, poolSize: 1, preparedStatements: false, statementTimeoutMs: 5000, connectionTimeoutMs: 3000, applicationName: 'audit-test' });
+  const log = new AuditLog(pool, 10, 100, createLogger('silent', 'audit-test'));
+  const odd = ['A"B', 'C\\D', '{E,F}', 'NULL', '', ' sp ace ', 'ünï\tcode'];
+  const at = Date.now();
+  try {
+    odd.forEach((v, i) => log.record({ at: at + i, actor: v, roles: [v, 'x"y'], method: 'GET', endpoint: 'person', person: 'AUDITODD', record: i % 2 ? null : v, client: v, status: 200 + i }));
+    await log.close();
+    const rows = await withDb(db.url, async (c) =>
+      (await c.query<{ actor: string; roles: string[]; record: string | null; client: string; status: number; ms: number }>(
+        "SELECT actor, actor_roles AS roles, record, client, status, (extract(epoch FROM at) * 1000)::float8 AS ms FROM audit WHERE person = 'AUDITODD' ORDER BY status",
+      )).rows,
+    );
+    assert.equal(rows.length, odd.length);
+    rows.forEach((r, i) => {
+      assert.equal(r.actor, odd[i]);
+      assert.deepEqual(r.roles, [odd[i], 'x"y']);
+      assert.equal(r.record, i % 2 ? null : odd[i]);
+      assert.equal(r.client, odd[i]);
+      assert.ok(Math.abs(r.ms - (at + i)) < 1, `time kept to the millisecond: ${r.ms} vs ${at + i}`);
+    });
+  } finally {
+    await pool.end();
+  }
+});
