@@ -180,7 +180,7 @@ s = s.replace('/etc/ssl/certs/thalamus.crt', work + '/tls.crt').replace('/etc/ss
 print(s)
 PY
 )
-mods=$(for m in mpm_event authz_core setenvif socache_shmcb ssl headers reqtimeout remoteip rewrite proxy proxy_http; do
+mods=$(for m in mpm_event authz_core setenvif socache_shmcb ssl headers reqtimeout rewrite proxy proxy_http; do
   echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so"; done)
 run_as=''; [ "$(id -u)" = 0 ] && run_as=$'User www-data\nGroup www-data'
 mkdir -p "$WORK/www"

@@ -48,7 +48,7 @@ function site(dir: string, port: number, upstreamPort: number): string {
  * defaults Debian's apache2.conf sets that change behaviour (timeouts, keep-alive, `<Directory />`).
  */
 function config(dir: string, port: number, upstreamPort: number): string {
-  const modules = ['mpm_event', 'authz_core', 'setenvif', 'socache_shmcb', 'ssl', 'headers', 'reqtimeout', 'remoteip', 'rewrite', 'proxy', 'proxy_http'];
+  const modules = ['mpm_event', 'authz_core', 'setenvif', 'socache_shmcb', 'ssl', 'headers', 'reqtimeout', 'rewrite', 'proxy', 'proxy_http'];
   const user = process.getuid?.() === 0 ? 'User www-data\nGroup www-data\n' : '';
   return `ServerRoot ${dir}
 DefaultRuntimeDir ${dir}
