@@ -115,7 +115,11 @@ export async function withCpu(server: ChildProcess | null, run: () => Promise<Lo
   const r = await run();
   const s1 = cpuUs(serverPids);
   let pg = 0;
-  for (const pid of new Set([...pg0.keys(), ...postgresPids()])) pg += cpuUs([pid]) - (pg0.get(pid) ?? 0);
+  for (const pid of new Set([...pg0.keys(), ...postgresPids()])) {
+    const now = cpuUs([pid]);
+    // A backend that ended during the run took its counters with it: leave it out.
+    if (now > 0) pg += now - (pg0.get(pid) ?? 0);
+  }
   const n = Math.max(1, r.total);
   return [r, { server: (s1 - s0) / n, postgres: pg / n, load: r.cpuUsPerRequest }];
 }
