@@ -95,7 +95,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (addresses or CIDR, comma separated) whose `X-Forwarded-For`/`-Proto` are believed; empty: none' },
   auditEnabled: { env: 'THALAMUS_AUDIT', kind: 'bool', def: () => true, doc: 'Append every access to person-linked data to the `audit` table' },
   auditFlushMs: { env: 'THALAMUS_AUDIT_FLUSH_MS', kind: 'int', def: () => 100, doc: 'Longest time an audit record waits in a worker before it is written' },
-  auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once' },
+  auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once (1-1024: they make one row)' },
   hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker; libuv\'s threadpool gets this many threads plus 2 unless `UV_THREADPOOL_SIZE` is set' },
   hashNice: { env: 'THALAMUS_HASH_NICE', kind: 'int', def: () => 10, doc: 'Nice value of the threads that hash passwords (Linux; 0 leaves them at the worker\'s priority), so cold logins cannot take the CPU from cached requests' },
   rolesFile: { env: 'THALAMUS_ROLES_FILE', kind: 'string', def: () => 'etc/roles.json', doc: 'Role ACL (JSON list; a Thalamus 0.9 roles.cfg loads unchanged)' },
@@ -161,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = out as unknown as Config;
   if (config.workers < 1) config.workers = 1;
+  if (config.auditBatchSize < 1 || config.auditBatchSize > 1024) throw new ConfigError('auditBatchSize must be 1-1024: a batch is one row of at most 1024 records');
   config.rolesFile = resolve(config.rolesFile);
   config.dataDir = resolve(config.dataDir);
   return config;

@@ -107,13 +107,16 @@ test('GET /audit pages with limit/after and a Link header', async () => {
   assert.deepEqual(seen.slice(0, all.length), all.map((x) => x.seq));
 });
 
-test('the audit table is append-only', async () => {
+test('the audit trail is append-only', async () => {
   await withDb(db.url, async (c) => {
-    const n = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit')).rows[0].n;
+    const n = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_batch')).rows[0].n;
     assert.ok(n > 0);
-    await assert.rejects(c.query('UPDATE audit SET actor = $1', ['SOMEONEELSE']), /append-only/);
-    await assert.rejects(c.query('DELETE FROM audit'), /append-only/);
-    await assert.rejects(c.query('TRUNCATE audit'), /append-only/);
+    await assert.rejects(c.query("UPDATE audit_batch SET entries = ''"), /append-only/);
+    await assert.rejects(c.query('DELETE FROM audit_batch'), /append-only/);
+    await assert.rejects(c.query('TRUNCATE audit_batch'), /append-only/);
+    // The per-access view cannot be written either.
+    await assert.rejects(c.query('UPDATE audit SET actor = $1', ['SOMEONEELSE']));
+    await assert.rejects(c.query('DELETE FROM audit'));
   });
 });
 

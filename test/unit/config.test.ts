@@ -25,6 +25,10 @@ test('bad values and unknown keys are refused with the key named', () => {
   assert.throws(() => loadConfig({ THALAMUS_CONFIG: withFile({}), THALAMUS_COLLECTIONS: 'tree' }), /collections must be one of/);
   assert.throws(() => loadConfig({ THALAMUS_CONFIG: withFile({ prot: 1 }) }), /unknown key "prot"/);
   assert.throws(() => loadConfig({ THALAMUS_CONFIG: '/nonexistent.json' }), ConfigError);
+  // An audit batch is one row numbering its records in 1024 slots.
+  assert.throws(() => loadConfig({ THALAMUS_CONFIG: withFile({}), THALAMUS_AUDIT_BATCH_SIZE: '1025' }), /auditBatchSize must be 1-1024/);
+  assert.throws(() => loadConfig({ THALAMUS_CONFIG: withFile({}), THALAMUS_AUDIT_BATCH_SIZE: '0' }), /auditBatchSize/);
+  assert.equal(loadConfig({ THALAMUS_CONFIG: withFile({}), THALAMUS_AUDIT_BATCH_SIZE: '1024' }).auditBatchSize, 1024);
 });
 
 test('database passwords are masked', () => {

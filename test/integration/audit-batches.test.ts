@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Db } from '../../src/db/db.js';
+import { AuditLog, type AuditRecord } from '../../src/audit/audit-log.js';
+import { migrate, SQL_DIR } from '../../src/db/migrate.js';
+import { createLogger } from '../../src/log.js';
+import { createSharedDatabase, DEMO, req, startServer, type TestDatabase, type TestServer } from '../helpers/server.js';
+import { withDb } from '../helpers/security.js';
+
+// The audit trail is stored one row per worker batch (sql/014). These tests check what that
+// layout could get wrong: paging across batch rows, text that needs escaping, and the move of
+// rows written by the old one-row-per-access table.
+
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  roles: string[];
+  method: string;
+  endpoint: string;
+  person: string | null;
+  record: string | null;
+  client: string;
+  status: number;
+}
+
+let db: TestDatabase & { url: string };
+let s: TestServer;
+
+before(async () => {
+  db = await createSharedDatabase();
+  s = await startServer({ db, timeoutMs: 180000, workers: 1, env: { THALAMUS_COLLECTIONS: 'flat' } });
+});
+
+after(async () => {
+  await s?.stop();
+  await db?.drop();
+});
+
+function pool(url: string): Db {
+  return new Db({ url, poolSize: 1, preparedStatements: false, statementTimeoutMs: 5000, connectionTimeoutMs: 3000, applicationName: 'audit-batches-test' });
+}
+
+function rec(person: string | null, i: number, actor = 'PAGER'): AuditRecord {
+  return { at: Date.now(), actor, roles: ['auditor'], method: 'GET', endpoint: 'person', person, record: `R${i}`, client: '10.0.0.1', status: 200 };
+}
+
+/** All of GET /audit?person= for one actor's records, following Link headers page by page. */
+async function pages(person: string, limit: number | null, actor: string): Promise<Row[]> {
+  const out: Row[] = [];
+  let path: string | null = `/audit?person=${person}${limit ? `&limit=${limit}` : ''}`;
+  let guard = 0;
+  while (path && guard++ < 200) {
+    const r = await req(s, 'GET', path, { auth: DEMO.root });
+    assert.equal(r.status, 200, r.text);
+    const rows = r.json as Row[];
+    if (limit) assert.ok(rows.length <= limit);
+    out.push(...rows.filter((x) => x.actor === actor));
+    const link = r.headers.link;
+    path = link ? /<([^>]+)>; rel="next"/.exec(String(link))?.[1] ?? null : null;
+  }
+  return out;
+}
+
+test('GET /audit pages across batch rows: every record once, in seq order, at any page size', async () => {
+  const p = pool(db.url);
+  // Batches of 3, the person in some slots only: first, middle and last places of a batch,
+  // batches without them, and a collection read (no person) among them.
+  const log = new AuditLog(p, 5, 3, createLogger('silent', 'audit-test'));
+  const mine: number[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      const his = i % 7 === 0 || i % 5 === 2 || i % 11 === 10;
+      if (his) mine.push(i);
+      log.record(rec(his ? 'AUDITPAGE' : i % 4 === 0 ? null : `OTHER${i}`, i));
+      if (i % 3 === 2) await log.flush();
+    }
+    await log.close();
+  } finally {
+    await p.end();
+  }
+  const want = mine.map((i) => `R${i}`);
+  for (const limit of [null, 1, 2, 3, 5, 1000]) {
+    const rows = await pages('AUDITPAGE', limit, 'PAGER');
+    assert.deepEqual(rows.map((r) => r.record), want, `limit ${limit}`);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].seq > rows[i - 1].seq, 'seq ascending');
+    assert.ok(rows.every((r) => r.person === 'AUDITPAGE' && r.status === 200 && r.client === '10.0.0.1'));
+  }
+  // The view shows the same records with the same seq.
+  const view = await withDb(db.url, async (c) => (await c.query<{ seq: string; record: string }>("SELECT seq::text, record FROM audit WHERE person = 'AUDITPAGE' AND actor = 'PAGER' ORDER BY audit.seq")).rows);
+  const api = await pages('AUDITPAGE', null, 'PAGER');
+  assert.deepEqual(view.map((r) => [Number(r.seq), r.record]), api.map((r) => [r.seq, r.record]));
+});
+
+test('control characters, line breaks and lone surrogates survive the JSON lines', async () => {
+  const p = pool(db.url);
+  const log = new AuditLog(p, 5, 100, createLogger('silent', 'audit-test'));
+  const odd = ['line\nbreak', 'cr\r\n', 'tab\t', 'ctl\u0001\u001f', 'quote"back\\slash', 'emoji \u{1f600}', '[1,2]', '{"a":1}'];
+  try {
+    odd.forEach((v, i) => log.record({ ...rec('AUDITJSON', i, v), record: v, status: 200 + i }));
+    log.record({ ...rec('AUDITJSON', 99, 'lone \ud800 high'), record: '\udc00 low', status: 299 });
+    await log.close();
+  } finally {
+    await p.end();
+  }
+  const rows = await withDb(db.url, async (c) => (await c.query<{ actor: string; record: string; status: number }>("SELECT actor, record, status FROM audit WHERE person = 'AUDITJSON' ORDER BY status")).rows);
+  assert.equal(rows.length, odd.length + 1);
+  odd.forEach((v, i) => {
+    assert.equal(rows[i].actor, v);
+    assert.equal(rows[i].record, v);
+  });
+  // A lone surrogate cannot be stored as UTF-8 anywhere: it becomes U+FFFD, and the line still parses.
+  assert.equal(rows[odd.length].actor, 'lone \ufffd high');
+  assert.equal(rows[odd.length].record, '\ufffd low');
+});
+
+test('rows of the old one-row-per-access table move into batches with their seq kept', async () => {
+  const old = await createSharedDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'thalamus-sql-'));
+  try {
+    // The schema as it was before sql/014.
+    for (const f of readdirSync(SQL_DIR)) if (/^\d+_.*\.sql$/.test(f) && f !== '014_audit_batches.sql') copyFileSync(join(SQL_DIR, f), join(dir, f));
+    await migrate(old.url, dir);
+    const before = await withDb(old.url, async (c) => {
+      // seq 1, 2, 5 (gaps from rolled-back inserts), 1023/1024 (a batch boundary), 5000.
+      const rows: [number, string | null, string | null, number][] = [
+        [1, 'LEGACYA', 'LEGACYA', 200], [2, 'LEGACYB', null, 403], [5, 'LEGACYA', 'pg"1', 201],
+        [1023, null, null, 200], [1024, 'LEGACYA', 'x\ny', 200], [5000, 'LEGACYA', 'last', 200],
+      ];
+      for (const [seq, person, record, status] of rows) {
+        await c.query(
+          `INSERT INTO audit (seq, at, actor, actor_roles, method, endpoint, person, record, client, status)
+           VALUES ($1, '2026-01-02T03:04:05.678Z', 'OLDACTOR', '["auditor"]', 'GET', 'person', $2, $3, '192.0.2.1', $4)`,
+          [seq, person, record, status],
+        );
+      }
+      return (await c.query('SELECT seq::text, at, actor, actor_roles, method, endpoint, person, record, client, status FROM audit ORDER BY audit.seq')).rows;
+    });
+    assert.deepEqual(await migrate(old.url), ['014_audit_batches.sql']);
+    const afterRows = await withDb(old.url, async (c) => (await c.query('SELECT seq::text, at, actor, actor_roles, method, endpoint, person, record, client, status FROM audit ORDER BY audit.seq')).rows);
+    assert.deepEqual(afterRows, before);
+    // New batches are numbered after the moved ones.
+    const p = pool(old.url);
+    const log = new AuditLog(p, 5, 10, createLogger('silent', 'audit-test'));
+    log.record(rec('LEGACYA', 1, 'NEWACTOR'));
+    await log.close();
+    await p.end();
+    const seqs = await withDb(old.url, async (c) => (await c.query<{ seq: string; actor: string }>("SELECT seq::text, actor FROM audit WHERE person = 'LEGACYA' ORDER BY audit.seq")).rows);
+    assert.deepEqual(seqs.map((r) => r.actor), ['OLDACTOR', 'OLDACTOR', 'OLDACTOR', 'OLDACTOR', 'NEWACTOR']);
+    assert.ok(Number(seqs[4].seq) > 5000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await old.drop();
+  }
+});
