@@ -33,6 +33,7 @@ export interface Config {
   auditEnabled: boolean;
   auditFlushMs: number;
   auditBatchSize: number;
+  auditIndexMs: number;
   hashConcurrency: number;
   hashNice: number;
   rolesFile: string;
@@ -95,7 +96,8 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   trustedProxies: { env: 'THALAMUS_TRUSTED_PROXIES', kind: 'string', def: () => '', doc: 'Reverse proxies (addresses or CIDR, comma separated) whose `X-Forwarded-For`/`-Proto` are believed; empty: none' },
   auditEnabled: { env: 'THALAMUS_AUDIT', kind: 'bool', def: () => true, doc: 'Append every access to person-linked data to the `audit` table' },
   auditFlushMs: { env: 'THALAMUS_AUDIT_FLUSH_MS', kind: 'int', def: () => 100, doc: 'Longest time an audit record waits in a worker before it is written' },
-  auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 500, doc: 'Audit records that trigger a write at once (1-1024: they make one row)' },
+  auditBatchSize: { env: 'THALAMUS_AUDIT_BATCH_SIZE', kind: 'int', def: () => 1024, doc: 'Audit records that trigger a write at once (1-1024: they make one row)' },
+  auditIndexMs: { env: 'THALAMUS_AUDIT_INDEX_MS', kind: 'int', def: () => 60000, doc: 'How often the person index of the audit trail takes in new batches (0: never; `GET /audit` then scans them all)' },
   hashConcurrency: { env: 'THALAMUS_HASH_CONCURRENCY', kind: 'int', def: () => 2, doc: 'Slow hash computations in flight per worker; libuv\'s threadpool gets this many threads plus 2 unless `UV_THREADPOOL_SIZE` is set' },
   hashNice: { env: 'THALAMUS_HASH_NICE', kind: 'int', def: () => 10, doc: 'Nice value of the threads that hash passwords (Linux; 0 leaves them at the worker\'s priority), so cold logins cannot take the CPU from cached requests' },
   rolesFile: { env: 'THALAMUS_ROLES_FILE', kind: 'string', def: () => 'etc/roles.json', doc: 'Role ACL (JSON list; a Thalamus 0.9 roles.cfg loads unchanged)' },

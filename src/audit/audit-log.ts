@@ -1,5 +1,6 @@
 import type { Db } from '../db/db.js';
 import type { Logger } from '../log.js';
+import { AUDIT_WRITE_LOCK } from './audit-index.js';
 
 /** One access to person-linked data. */
 export interface AuditRecord {
@@ -18,8 +19,13 @@ export interface AuditRecord {
 /** Endpoints whose requests are audited: everything that reads or writes a person's data. */
 export const AUDITED_ENDPOINTS: ReadonlySet<string> = new Set(['people', 'person', 'book', 'page', 'personal_docs', 'password', 'audit']);
 
-/** One row per batch (sql/014_audit_batches.sql): the persons array and one JSON line per record. */
-const INSERT_SQL = 'INSERT INTO audit_batch (persons, entries) VALUES ($1, $2)';
+/**
+ * One row per batch (sql/014_audit_batches.sql): the persons array and one JSON line per record.
+ * The shared lock, taken before the batch number is drawn and held to commit, is what lets the
+ * indexer know when every batch up to a number is final (audit-index.ts).
+ */
+export const AUDIT_INSERT_SQL = `WITH w AS (SELECT pg_advisory_xact_lock_shared(${AUDIT_WRITE_LOCK}))
+  INSERT INTO audit_batch (persons, entries) SELECT $1, $2 FROM w`;
 
 /** Records per batch row at most: record k of batch b is numbered b * 1024 + k - 1. */
 export const MAX_AUDIT_BATCH = 1024;
@@ -86,7 +92,7 @@ export class AuditLog {
     while (this._buf.length) {
       const batch = this._buf.splice(0, this._batchSize);
       try {
-        await this._db.query('audit_insert', INSERT_SQL, batchRow(batch));
+        await this._db.query('audit_insert', AUDIT_INSERT_SQL, batchRow(batch));
         if (this._failing) this._log.info({ dropped: this._dropped }, 'audit trail writable again');
         this._failing = false;
       } catch (err) {

@@ -3,6 +3,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import { CredentialCache } from '../auth/cache.js';
 import { Hasher } from '../auth/hash.js';
 import { lowerNewThreadsPriority, threadIds } from '../auth/hash-priority.js';
+import { AuditIndexer } from '../audit/audit-index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CacheInvalidator } from '../auth/invalidation.js';
 import { NotifyListener } from '../auth/notify-listener.js';
@@ -63,7 +64,10 @@ export async function runWorker(): Promise<void> {
     addressFailures: config.throttleAddressFailures,
     windowMs: config.throttleWindowMs,
   });
-  const audit = config.auditEnabled ? new AuditLog(db, config.auditFlushMs, Math.max(1, config.auditBatchSize), log) : null;
+  const audit = config.auditEnabled ? new AuditLog(db, config.auditFlushMs, config.auditBatchSize, log) : null;
+  // Indexes what any instance wrote, so it runs even where this one's trail is off.
+  const auditIndexer = new AuditIndexer(db, config.auditIndexMs, log);
+  auditIndexer.start();
   const meta = await db.one<{ value: string }>('meta_csrf', "SELECT value FROM thalamus_meta WHERE key = 'csrf_key'");
   if (!meta) throw new Error('thalamus_meta has no csrf_key: run `npm run migrate` against this database');
   const acl = Acl.fromFile(config.rolesFile);
@@ -113,6 +117,7 @@ export async function runWorker(): Promise<void> {
     invalidator.stop();
     events.stop();
     await listener?.stop();
+    auditIndexer.stop();
     await audit?.close().catch(() => undefined);
     await db.end().catch(() => undefined);
     await readDb?.end().catch(() => undefined);

@@ -65,13 +65,17 @@ export class Db {
     return r.rows.length ? r.rows[0] : null;
   }
 
-  /** Runs `fn` in a transaction on one connection; rolls back on any error. */
-  async tx<T>(fn: (q: TxClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction on one connection; rolls back on any error. `timeoutMs` gives
+   * background work (never a request) a longer statement timeout than the configured one.
+   */
+  async tx<T>(fn: (q: TxClient) => Promise<T>, timeoutMs?: number): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new TxClient(client, this._prepared, this._queryTimeout));
+      if (timeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`);
+      const result = await fn(new TxClient(client, this._prepared, timeoutMs !== undefined ? timeoutMs + 1000 : this._queryTimeout));
       await client.query('COMMIT');
       return result;
     } catch (err) {
