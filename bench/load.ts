@@ -14,6 +14,8 @@ export interface Scenario {
   people: number;
   /** Accounts 1..accounts are health professionals that act as nodes. */
   accounts: number;
+  /** Requests per second in all, when the load is paced rather than as fast as possible. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -81,7 +83,7 @@ function setup(s: Scenario): (req: autocannon.RawRequest) => autocannon.RawReque
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2]) as Scenario;
   const cpu0 = process.cpuUsage();
-  const r = await autocannon({ url: s.url, connections: s.connections, duration: s.duration, requests: [{ setupRequest: setup(s) }] });
+  const r = await autocannon({ url: s.url, connections: s.connections, duration: s.duration, requests: [{ setupRequest: setup(s) }], ...(s.rate ? { overallRate: s.rate } : {}) });
   const out: LoadResult = {
     rps: r.requests.average,
     p50: r.latency.p50,

@@ -34,10 +34,11 @@ export const MAX_AUDIT_BATCH = 1024;
 const MAX_BACKLOG = 100000;
 
 /**
- * The audit trail's writer, one per worker. record() only appends to an array; rows reach the
- * `audit` table in one multi-row INSERT every `flushMs` or as soon as `batchSize` are waiting,
- * so the request path never waits for it. The price: records of the last `flushMs` (plus one
- * INSERT in flight) are lost if the worker dies abruptly. A clean stop flushes everything.
+ * The audit trail's writer, one per worker. record() only appends to an array; records reach
+ * the database as one `audit_batch` row at most `flushMs` after the first of them arrived, or
+ * as soon as `batchSize` are waiting, so the request path never waits for it. The price:
+ * records of the last `flushMs` (plus one row in flight) are lost if the worker dies
+ * abruptly. A clean stop flushes everything.
  */
 export class AuditLog {
   private _buf: AuditRecord[] = [];
@@ -45,6 +46,7 @@ export class AuditLog {
   private _flushing: Promise<void> | null = null;
   private _dropped = 0;
   private _failing = false;
+  private _closing = false;
 
   constructor(
     private readonly _db: Db,
@@ -74,14 +76,20 @@ export class AuditLog {
     if (!this._flushing) void this.flush();
   }
 
-  /** Writes everything waiting; resolves when the buffer is empty or the database refused. */
+  /**
+   * Writes what is waiting as one batch, and more while full batches wait (everything, once
+   * closing). Records that arrive during a write wait for their own timer rather than follow
+   * at once: writing back to back would make rows of a few records each, and every row costs
+   * a commit. Resolves when done or when the database refused.
+   */
   async flush(): Promise<void> {
     if (this._flushing) return this._flushing;
     this._flushing = this._drain().finally(() => {
       this._flushing = null;
-      if (this._buf.length && !this._timer) {
-        // Failing: retry later rather than spin; otherwise records that came during the write.
-        this._timer = setTimeout(() => this._kick(), this._failing ? Math.max(this._flushMs, 1000) : this._flushMs);
+      if (this._buf.length && !this._timer && !this._closing) {
+        // Failing: retry later rather than spin; otherwise the oldest waiting record's deadline.
+        const wait = this._failing ? Math.max(this._flushMs, 1000) : Math.min(this._flushMs, Math.max(0, this._flushMs - (Date.now() - this._buf[0].at)));
+        this._timer = setTimeout(() => this._kick(), wait);
         this._timer.unref();
       }
     });
@@ -89,7 +97,7 @@ export class AuditLog {
   }
 
   private async _drain(): Promise<void> {
-    while (this._buf.length) {
+    do {
       const batch = this._buf.splice(0, this._batchSize);
       try {
         await this._db.query('audit_insert', AUDIT_INSERT_SQL, batchRow(batch));
@@ -106,14 +114,17 @@ export class AuditLog {
         this._failing = true;
         return;
       }
-    }
+    } while (this._buf.length >= this._batchSize || (this._closing && this._buf.length));
   }
 
   /** Final flush on shutdown. */
   async close(): Promise<void> {
     if (this._timer) clearTimeout(this._timer);
     this._timer = null;
+    this._closing = true;
     await this.flush();
+    // A write in progress when close() came may have stopped before _closing was seen.
+    if (this._buf.length && !this._failing) await this.flush();
     if (this._buf.length) this._log.error({ lost: this._buf.length }, 'audit records not written at shutdown');
   }
 }

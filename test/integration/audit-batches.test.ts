@@ -144,6 +144,28 @@ test('a batch whose transaction is still open when the indexer runs is neither s
   }
 });
 
+test('records that trickle in make one row per flush interval, not one per write', async () => {
+  const p = pool(db.url);
+  const log = new AuditLog(p, 50, 1024, createLogger('silent', 'audit-test'));
+  let n = 0;
+  try {
+    const started = Date.now();
+    while (Date.now() - started < 500) {
+      log.record(rec('AUDITTRICKLE', n++));
+      await sleep(1);
+    }
+    await log.close();
+  } finally {
+    await p.end();
+  }
+  const r = await withDb(db.url, async (c) => (await c.query<{ rows: number; records: number }>(
+    "SELECT count(*)::int AS rows, coalesce(sum(cardinality(persons)), 0)::int AS records FROM audit_batch WHERE 'AUDITTRICKLE' = ANY(persons)",
+  )).rows[0]);
+  assert.equal(r.records, n, 'every record written');
+  // 500 ms at a 50 ms interval: about 10 rows. Writing again as soon as a write returns made one per few ms.
+  assert.ok(r.rows <= 14, `${r.rows} rows for ${n} records`);
+});
+
 test('control characters, line breaks and lone surrogates survive the JSON lines', async () => {
   const p = pool(db.url);
   const log = new AuditLog(p, 5, 100, createLogger('silent', 'audit-test'));
