@@ -42,8 +42,8 @@ async function main(): Promise<void> {
     const on = await startThalamus(url, { ...quiet, THALAMUS_AUDIT: 'true' }, 'audit-on', WORKERS);
     servers.push(on);
     const runs: Run[] = [];
-    const one = async (audit: 'off' | 'on', s: Server, duration: number, rate?: number): Promise<Run> => {
-      const [result, cpu] = await withCpu(s.proc, () => load({ url: s.url, kind: 'get-person', connections: CONNECTIONS, duration, people: PEOPLE, accounts: 1, rate }));
+    const one = async (audit: 'off' | 'on', s: Server, duration: number): Promise<Run> => {
+      const [result, cpu] = await withCpu(s.proc, () => load({ url: s.url, kind: 'get-person', connections: CONNECTIONS, duration, people: PEOPLE, accounts: 1 }));
       return { audit, result, cpu };
     };
     // Warm both (credential caches, JIT, prepared statements) before anything counts.
@@ -69,25 +69,6 @@ async function main(): Promise<void> {
       `audit cost: ${(median(pairCosts) * 100).toFixed(1)} % of throughput (median of the ${pairCosts.length} pairs), ${((1 - rps('on') / rps('off')) * 100).toFixed(1)} % (ratio of the medians)`,
       `per pair: ${pairCosts.map((c) => (c * 100).toFixed(1) + ' %').join(', ')}`,
     ];
-    // The same at a fixed pace well below saturation: the CPU each request costs is then less
-    // disturbed by the machine's contention, and the cost follows from it (on two saturated
-    // cores throughput is inversely proportional to the CPU per request, load generator included).
-    const rate = Math.round(rps('off') * 0.4);
-    const paced: Run[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const order = i % 2 === 0 ? ([['off', off], ['on', on]] as const) : ([['on', on], ['off', off]] as const);
-      for (const [audit, s] of order) paced.push(await one(audit, s, seconds, rate));
-    }
-    const pcpu = (a: 'off' | 'on', k: keyof CpuSplit): number => median(paced.filter((r) => r.audit === a).map((r) => r.cpu[k]));
-    const total = (a: 'off' | 'on'): number => pcpu(a, 'server') + pcpu(a, 'postgres') + pcpu(a, 'load');
-    lines.push(
-      '',
-      `At a fixed ${rate} req/s (40 % of the off median), ${rounds} × ${seconds} s alternating:`,
-      '| audit | CPU µs/req server | PostgreSQL | autocannon | all |',
-      '| --- | ---: | ---: | ---: | ---: |',
-      ...(['off', 'on'] as const).map((a) => `| ${a} | ${pcpu(a, 'server').toFixed(1)} | ${pcpu(a, 'postgres').toFixed(1)} | ${pcpu(a, 'load').toFixed(1)} | ${total(a).toFixed(1)} |`),
-      `audit cost from CPU per request: ${((1 - total('off') / total('on')) * 100).toFixed(1)} % of throughput (server +${(pcpu('on', 'server') - pcpu('off', 'server')).toFixed(1)} µs, PostgreSQL +${(pcpu('on', 'postgres') - pcpu('off', 'postgres')).toFixed(1)} µs per request)`,
-    );
     // PostgreSQL's own upkeep of the growing table counts in its CPU above: say how much ran.
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -101,7 +82,7 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    writeFileSync(join(ROOT, 'bench', 'results', `audit-${stamp}.json`), JSON.stringify({ stamp, seconds, rounds, workers: WORKERS, connections: CONNECTIONS, runs, pacedRate: rate, paced }, null, 2));
+    writeFileSync(join(ROOT, 'bench', 'results', `audit-${stamp}.json`), JSON.stringify({ stamp, seconds, rounds, workers: WORKERS, connections: CONNECTIONS, runs }, null, 2));
   } finally {
     for (const s of servers) await s.stop();
     await dropDb(name).catch(() => undefined);

@@ -14,8 +14,6 @@ export interface Scenario {
   people: number;
   /** Accounts 1..accounts are health professionals that act as nodes. */
   accounts: number;
-  /** Requests per second in all, when the load is paced rather than as fast as possible. */
-  rate?: number;
 }
 
 export interface LoadResult {
@@ -83,7 +81,7 @@ function setup(s: Scenario): (req: autocannon.RawRequest) => autocannon.RawReque
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2]) as Scenario;
   const cpu0 = process.cpuUsage();
-  const r = await autocannon({ url: s.url, connections: s.connections, duration: s.duration, requests: [{ setupRequest: setup(s) }], ...(s.rate ? { overallRate: s.rate } : {}) });
+  const r = await autocannon({ url: s.url, connections: s.connections, duration: s.duration, requests: [{ setupRequest: setup(s) }] });
   const out: LoadResult = {
     rps: r.requests.average,
     p50: r.latency.p50,

@@ -114,6 +114,10 @@ test('the audit trail is append-only', async () => {
     await assert.rejects(c.query("UPDATE audit_batch SET entries = ''"), /append-only/);
     await assert.rejects(c.query('DELETE FROM audit_batch'), /append-only/);
     await assert.rejects(c.query('TRUNCATE audit_batch'), /append-only/);
+    // The person index likewise (a row first: row triggers fire only on rows).
+    await c.query("INSERT INTO audit_person (person, last_batch, batches) VALUES ('APPENDONLY', 1, '{1}')");
+    await assert.rejects(c.query("UPDATE audit_person SET batches = '{}'"), /append-only/);
+    await assert.rejects(c.query('DELETE FROM audit_person'), /append-only/);
     // The per-access view cannot be written either.
     await assert.rejects(c.query('UPDATE audit SET actor = $1', ['SOMEONEELSE']));
     await assert.rejects(c.query('DELETE FROM audit'));
