@@ -10,23 +10,12 @@ import { migrate, SQL_DIR } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log.js';
 import { createSharedDatabase, DEMO, req, startServer, type TestDatabase, type TestServer } from '../helpers/server.js';
 import { sleep, withDb } from '../helpers/security.js';
+import { nextPage, type AuditRow } from '../helpers/audit.js';
 
 // The audit trail is stored one row per worker batch (sql/014). These tests check what that
 // layout could get wrong: paging across batch rows, text that needs escaping, and the move of
 // rows written by the old one-row-per-access table.
 
-interface Row {
-  seq: number;
-  at: string;
-  actor: string;
-  roles: string[];
-  method: string;
-  endpoint: string;
-  person: string | null;
-  record: string | null;
-  client: string;
-  status: number;
-}
 
 let db: TestDatabase & { url: string };
 let s: TestServer;
@@ -34,7 +23,8 @@ let s: TestServer;
 before(async () => {
   db = await createSharedDatabase();
   // Its own trail off: reading GET /audit would otherwise add to the very list being paged.
-  s = await startServer({ db, timeoutMs: 180000, workers: 1, env: { THALAMUS_COLLECTIONS: 'flat', THALAMUS_AUDIT: 'false' } });
+  // No index rounds of its own: the tests run them, and count what each did.
+  s = await startServer({ db, timeoutMs: 180000, workers: 1, env: { THALAMUS_COLLECTIONS: 'flat', THALAMUS_AUDIT: 'false', THALAMUS_AUDIT_INDEX_MS: '0' } });
 });
 
 after(async () => {
@@ -51,18 +41,17 @@ function rec(person: string | null, i: number, actor = 'PAGER'): AuditRecord {
 }
 
 /** All of GET /audit?person= for one actor's records, following Link headers page by page. */
-async function pages(person: string, limit: number | null, actor: string): Promise<Row[]> {
-  const out: Row[] = [];
+async function pages(person: string, limit: number | null, actor: string): Promise<AuditRow[]> {
+  const out: AuditRow[] = [];
   let path: string | null = `/audit?person=${person}${limit ? `&limit=${limit}` : ''}`;
   let guard = 0;
   while (path && guard++ < 1000) {
     const r = await req(s, 'GET', path, { auth: DEMO.root });
     assert.equal(r.status, 200, r.text);
-    const rows = r.json as Row[];
+    const rows = r.json as AuditRow[];
     if (limit) assert.ok(rows.length <= limit);
     out.push(...rows.filter((x) => x.actor === actor));
-    const link = r.headers.link;
-    path = link ? /<([^>]+)>; rel="next"/.exec(String(link))?.[1] ?? null : null;
+    path = nextPage(r.headers.link);
   }
   return out;
 }
@@ -141,6 +130,24 @@ test('a batch whose transaction is still open when the indexer runs is neither s
   } finally {
     await late.end();
     await p.end();
+  }
+});
+
+test('the workers run index rounds by themselves every THALAMUS_AUDIT_INDEX_MS', async () => {
+  const p = pool(db.url);
+  const log = new AuditLog(p, 5, 10, createLogger('silent', 'audit-test'));
+  log.record(rec('AUDITAUTO', 1, 'AUTOACTOR'));
+  await log.close();
+  await p.end();
+  const auto = await startServer({ db, timeoutMs: 180000, workers: 2, env: { THALAMUS_AUDIT: 'false', THALAMUS_AUDIT_INDEX_MS: '1000' } });
+  try {
+    const indexed = async (): Promise<number> =>
+      withDb(db.url, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_person WHERE person = 'AUDITAUTO'")).rows[0].n);
+    const started = Date.now();
+    while ((await indexed()) === 0 && Date.now() - started < 15000) await sleep(200);
+    assert.equal(await indexed(), 1, 'indexed once, by one of the workers');
+  } finally {
+    await auto.stop();
   }
 });
 

@@ -2,21 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ANA_BIRTH_PAGE, ANA_PICTURE, createSharedDatabase, DEMO, req, startServer, type TestDatabase, type TestServer } from '../helpers/server.js';
 import { sleep, withDb } from '../helpers/security.js';
+import { nextPage, type AuditRow } from '../helpers/audit.js';
 
 // Issue 3: every read or write of person-linked data leaves an audit row with the actor,
 // and GET /audit shows a person's rows to auditors and to the person themself only.
-interface Row {
-  seq: number;
-  at: string;
-  actor: string;
-  roles: string[];
-  method: string;
-  endpoint: string;
-  person: string | null;
-  record: string | null;
-  client: string;
-  status: number;
-}
 
 let db: TestDatabase & { url: string };
 let s: TestServer;
@@ -31,11 +20,11 @@ after(async () => {
   await db?.drop();
 });
 
-async function auditOf(person: string, auth = DEMO.root): Promise<Row[]> {
+async function auditOf(person: string, auth = DEMO.root): Promise<AuditRow[]> {
   await sleep(300); // > the 100 ms flush interval
   const r = await req(s, 'GET', `/audit?person=${person}`, { auth });
   assert.equal(r.status, 200, r.text);
-  return r.json as Row[];
+  return r.json as AuditRow[];
 }
 
 test('reads and writes of person-linked data are audited with the right actor', async () => {
@@ -47,7 +36,7 @@ test('reads and writes of person-linked data are audited with the right actor', 
   assert.equal((await req(s, 'PATCH', '/people/ESPGNU777ORG', { auth: DEMO.ana, body: { name: 'Ana M.' } })).status, 200);
   assert.equal((await req(s, 'GET', '/people/ESPGNU777ORG', { auth: DEMO.cameron, headers: { 'x-forwarded-for': '6.6.6.6' } })).status, 200);
   const rows = await auditOf('ESPGNU777ORG');
-  const find = (actor: string, method: string, endpoint: string, record: string): Row | undefined =>
+  const find = (actor: string, method: string, endpoint: string, record: string): AuditRow | undefined =>
     rows.find((r) => r.actor === actor && r.method === method && r.endpoint === endpoint && r.record === record);
   const own = find('ESPGNU777ORG', 'GET', 'person', 'ESPGNU777ORG');
   assert.ok(own);
@@ -96,11 +85,10 @@ test('GET /audit pages with limit/after and a Link header', async () => {
   while (path && seen.length < all.length) {
     const r = await req(s, 'GET', path, { auth: DEMO.root });
     assert.equal(r.status, 200);
-    const rows = r.json as Row[];
+    const rows = r.json as AuditRow[];
     assert.ok(rows.length <= 2);
     seen.push(...rows.map((x) => x.seq));
-    const link = r.headers.link;
-    path = link ? /<([^>]+)>; rel="next"/.exec(String(link))?.[1] ?? null : null;
+    path = nextPage(r.headers.link);
   }
   // Reading the audit is audited too, so rows may have been added meanwhile: compare the prefix.
   assert.ok(seen.length >= all.length);
