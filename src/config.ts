@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { MAX_AUDIT_BATCH } from './audit/audit-log.js';
 
 /** Every setting Thalamus reads. Keys match etc/thalamus.json; each has one environment variable. */
 export interface Config {
@@ -163,7 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = out as unknown as Config;
   if (config.workers < 1) config.workers = 1;
-  if (config.auditBatchSize < 1 || config.auditBatchSize > 1024) throw new ConfigError('auditBatchSize must be 1-1024: a batch is one row of at most 1024 records');
+  if (config.auditBatchSize < 1 || config.auditBatchSize > MAX_AUDIT_BATCH) {
+    throw new ConfigError(`auditBatchSize must be 1-${MAX_AUDIT_BATCH}: a batch is one row of at most ${MAX_AUDIT_BATCH} records`);
+  }
   config.rolesFile = resolve(config.rolesFile);
   config.dataDir = resolve(config.dataDir);
   return config;

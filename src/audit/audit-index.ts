@@ -14,7 +14,7 @@ const CHUNK = 1000;
 /** Statement timeout of an indexing transaction. */
 const INDEX_TIMEOUT_MS = 120_000;
 
-const DUE_SQL = `SELECT upto::text AS upto, indexed_at < now() - make_interval(secs => $1::float8 / 1000) AS due FROM audit_index_state`;
+const DUE_SQL = `SELECT indexed_at < now() - make_interval(secs => $1::float8 / 1000) AS due FROM audit_index_state`;
 const SETTLED_SQL = `SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS h FROM audit_batch_batch_seq`;
 const INDEX_SQL = `INSERT INTO audit_person (person, last_batch, batches)
   SELECT p, max(b.batch), array_agg(DISTINCT b.batch ORDER BY b.batch)
@@ -58,7 +58,7 @@ export class AuditIndexer {
   }
 
   private async _round(force: boolean): Promise<number> {
-    const state = await this._db.one<{ upto: string; due: boolean }>('audit_index_due', DUE_SQL, [this._everyMs]);
+    const state = await this._db.one<{ due: boolean }>('audit_index_due', DUE_SQL, [this._everyMs]);
     if (!state || (!force && !state.due)) return 0;
     // The barrier: once the exclusive lock is granted, every insert that drew a batch number
     // has committed or rolled back, so no batch up to `settled` can appear later.

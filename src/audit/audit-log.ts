@@ -47,14 +47,15 @@ export class AuditLog {
   private _dropped = 0;
   private _failing = false;
   private _closing = false;
+  private readonly _batchSize: number;
 
   constructor(
     private readonly _db: Db,
     private readonly _flushMs: number,
-    private _batchSize: number,
+    batchSize: number,
     private readonly _log: Logger,
   ) {
-    this._batchSize = Math.min(Math.max(1, _batchSize), MAX_AUDIT_BATCH);
+    this._batchSize = Math.min(Math.max(1, batchSize), MAX_AUDIT_BATCH);
   }
 
   record(r: AuditRecord): void {
@@ -150,7 +151,7 @@ function batchRow(batch: AuditRecord[]): [string, string] {
 }
 
 /** One array element: NULL, or the string in double quotes with `"` and `\` escaped. */
-export function element(v: string | null): string {
+function element(v: string | null): string {
   if (v === null) return 'NULL';
   return v.includes('"') || v.includes('\\') ? '"' + v.replace(/["\\]/g, '\\$&') + '"' : '"' + v + '"';
 }
@@ -161,7 +162,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** A JSON string (or null); a lone surrogate becomes U+FFFD, as it would in any UTF-8 text. */
-export function json(v: string | null): string {
+function json(v: string | null): string {
   if (v === null) return 'null';
   return NEEDS_ESCAPE.test(v) ? JSON.stringify(v.replace(LONE_SURROGATE, '\ufffd')) : '"' + v + '"';
 }
